@@ -1,0 +1,88 @@
+"""Start a private, in-memory Azurite for the test session (or use one named by the env).
+
+Tests fail, not skip, when Azurite cannot start: storage behaviour is the product.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.storage import azurite_connection_string
+
+ROOT = Path(__file__).resolve().parent.parent
+AZURITE_BIN = ROOT / "node_modules" / ".bin" / "azurite"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int, deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+@dataclass
+class Azurite:
+    connection_string: str
+    process: subprocess.Popen[bytes] | None
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def start_azurite() -> Azurite:
+    external = os.environ.get("TEST_STORAGE_CONNECTION_STRING")
+    if external:
+        return Azurite(external, None)
+    binary = str(AZURITE_BIN) if AZURITE_BIN.exists() else shutil.which("azurite")
+    if binary is None:
+        raise RuntimeError("Azurite is not installed: run `make test` (it runs `npm ci`).")
+    blob, queue, table = free_port(), free_port(), free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            "--inMemoryPersistence",
+            "--silent",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(blob),
+            "--queueHost",
+            "127.0.0.1",
+            "--queuePort",
+            str(queue),
+            "--tableHost",
+            "127.0.0.1",
+            "--tablePort",
+            str(table),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    if not all(_wait_for_port(port, deadline) for port in (blob, queue, table)):
+        process.kill()
+        _, err = process.communicate()
+        raise RuntimeError(f"Azurite did not start: {err.decode(errors='replace')[-2000:]}")
+    return Azurite(azurite_connection_string(blob=blob, queue=queue, table=table), process)
