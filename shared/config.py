@@ -29,12 +29,14 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
     storage_connection_string: str = Field(
-        default="UseDevelopmentStorage=true", alias=STORAGE_CONNECTION
+        default="UseDevelopmentStorage=true", alias="AzureWebJobsStorage"
     )
     run_lease_seconds: int = Field(default=600, ge=30)
     run_stale_queued_seconds: int = Field(default=3600, ge=60)
     run_progress_min_interval_seconds: float = Field(default=2.0, ge=0)
     auto_provision_storage: bool = False
+    # Registers diagnostics.noop (tests and benchmarks only; off in production).
+    enable_diagnostic_run_types: bool = False
     public_base_url: str = "http://localhost:7071"
 
     @property

@@ -47,6 +47,9 @@ class Azurite:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process is not None and self.process.stderr is not None:
+            self.process.stderr.close()
 
 
 def start_azurite() -> Azurite:
@@ -84,5 +87,7 @@ def start_azurite() -> Azurite:
     if not all(_wait_for_port(port, deadline) for port in (blob, queue, table)):
         process.kill()
         _, err = process.communicate()
+        if process.stderr is not None:
+            process.stderr.close()
         raise RuntimeError(f"Azurite did not start: {err.decode(errors='replace')[-2000:]}")
     return Azurite(azurite_connection_string(blob=blob, queue=queue, table=table), process)

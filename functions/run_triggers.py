@@ -1,0 +1,41 @@
+"""Queue, poison-queue and timer triggers of the run flow. Thin: parse, call shared/, log."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+
+from shared.composition import services
+from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
+
+log = logging.getLogger(__name__)
+
+bp = func.Blueprint()
+
+
+@bp.function_name("run_worker")
+@bp.queue_trigger(arg_name="msg", queue_name=RUNS_QUEUE, connection=STORAGE_CONNECTION)
+def run_worker(msg: func.QueueMessage) -> None:
+    services().worker.process(msg.get_body(), msg.dequeue_count or 1)
+
+
+@bp.function_name("run_poison")
+@bp.queue_trigger(arg_name="msg", queue_name=RUNS_POISON_QUEUE, connection=STORAGE_CONNECTION)
+def run_poison(msg: func.QueueMessage) -> None:
+    services().worker.process_poison(msg.get_body())
+
+
+@bp.function_name("run_reaper")
+@bp.timer_trigger(arg_name="timer", schedule="0 */5 * * * *", run_on_startup=False)
+def run_reaper(timer: func.TimerRequest) -> None:
+    svc = services()
+    report = svc.runs.reap(t.tenant_id for t in svc.tenants.all())
+    log.info(
+        "reaper: %d tenants, %d active, %d stale queued, %d lease expired, %d orphan locks",
+        report.tenants,
+        report.locks_seen,
+        len(report.stale_queued),
+        len(report.lease_expired),
+        report.stale_locks_removed,
+    )

@@ -1,0 +1,90 @@
+"""Run types: name, catalogue entry, input model and handler, looked up by name."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ValidationError
+
+from shared.errors import InputInvalid, PayloadTooLarge, UnknownRunType
+
+if TYPE_CHECKING:
+    from shared.runs.context import RunContext
+
+# Inputs are stored in one string property; keep well clear of its 64 KiB limit.
+MAX_INPUTS_JSON_CHARS = 16 * 1024
+
+Handler = Callable[["RunContext", Any], "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True)
+class RunType:
+    name: str
+    title: str
+    description: str
+    input_model: type[BaseModel]
+    handler: Handler
+
+    def parse(self, inputs: Any) -> BaseModel:
+        try:
+            return self.input_model.model_validate(inputs if inputs is not None else {})
+        except ValidationError as error:
+            raise InputInvalid(
+                f"inputs for {self.name} are not valid",
+                details=[
+                    {"field": ".".join(str(p) for p in e["loc"]) or "inputs", "message": e["msg"]}
+                    for e in error.errors(include_input=False, include_url=False)
+                ],
+            ) from None
+
+    def normalize(self, inputs: Any) -> dict[str, Any]:
+        """Validated inputs with defaults filled in: the form that is stored and hashed."""
+        normalized = self.parse(inputs).model_dump(mode="json")
+        size = len(json.dumps(normalized, separators=(",", ":")))
+        if size > MAX_INPUTS_JSON_CHARS:
+            raise PayloadTooLarge(
+                f"inputs are {size} characters; the limit is {MAX_INPUTS_JSON_CHARS}",
+                details={"field": "inputs", "limit": MAX_INPUTS_JSON_CHARS},
+            )
+        return normalized
+
+    def json_schema(self) -> dict[str, Any]:
+        return self.input_model.model_json_schema()
+
+    def catalogue_entry(self) -> dict[str, Any]:
+        return {
+            "type": self.name,
+            "title": self.title,
+            "description": self.description,
+            "inputs_schema": self.json_schema(),
+        }
+
+
+class Registry:
+    def __init__(self, run_types: list[RunType] | None = None) -> None:
+        self._types: dict[str, RunType] = {}
+        for run_type in run_types or []:
+            self.register(run_type)
+
+    def register(self, run_type: RunType) -> RunType:
+        if run_type.name in self._types:
+            raise ValueError(f"run type {run_type.name} is registered twice")
+        self._types[run_type.name] = run_type
+        return run_type
+
+    def get(self, name: str) -> RunType:
+        try:
+            return self._types[name]
+        except KeyError:
+            raise UnknownRunType(
+                f"unknown run type: {name[:100]}", details={"known": sorted(self._types)}
+            ) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types
+
+    def __iter__(self) -> Iterator[RunType]:
+        return iter(sorted(self._types.values(), key=lambda t: t.name))

@@ -1,0 +1,147 @@
+"""Mapping between OperationRun and its Table Storage row, with the 64 KiB property guard.
+
+Complex fields (inputs, counts, failures, result) are stored as JSON strings. A string
+property holds at most 64 KiB of UTF-16; anything larger is refused here, before any
+write, so a too-large value can never half-write a run.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from shared.errors import PayloadTooLarge
+from shared.runs.identity import run_id_from_row_key, run_row_key
+from shared.runs.model import Failure, Initiator, OperationRun, RunOutcome, RunStatus
+
+MAX_PROPERTY_BYTES = 64 * 1024
+
+
+def check_property_size(name: str, value: str) -> str:
+    size = len(value.encode("utf-16-le"))
+    if size > MAX_PROPERTY_BYTES:
+        raise PayloadTooLarge(
+            f"{name} is {size} bytes as stored; the limit is {MAX_PROPERTY_BYTES}",
+            details={"field": name, "bytes": size, "limit": MAX_PROPERTY_BYTES},
+        )
+    return value
+
+
+def check_result_size(result: dict[str, Any] | None) -> None:
+    """A handler's result must fit one property; large payloads belong in Blob storage."""
+    _json("result", result)
+
+
+def _json(name: str, value: Any) -> str:
+    return check_property_size(name, json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+
+
+def _failure_to_dict(failure: Failure) -> dict[str, Any]:
+    data: dict[str, Any] = {"code": failure.code, "message": failure.message}
+    if failure.item is not None:
+        data["item"] = failure.item
+    if failure.attempt is not None:
+        data["attempt"] = failure.attempt
+    if failure.at is not None:
+        data["at"] = failure.at.isoformat()
+    return data
+
+
+def _failure_from_dict(data: dict[str, Any]) -> Failure:
+    at = data.get("at")
+    return Failure(
+        code=str(data.get("code", "")),
+        message=str(data.get("message", "")),
+        item=data.get("item"),
+        attempt=data.get("attempt"),
+        at=datetime.fromisoformat(at) if at else None,
+    )
+
+
+def failures_to_list(failures: tuple[Failure, ...]) -> list[dict[str, Any]]:
+    return [_failure_to_dict(f) for f in failures]
+
+
+def run_to_entity(run: OperationRun) -> dict[str, Any]:
+    entity: dict[str, Any] = {
+        "PartitionKey": run.tenant_id,
+        "RowKey": run_row_key(run.id),
+        "Kind": "run",
+        "Type": run.type,
+        "Status": run.status.value,
+        "Outcome": run.outcome.value,
+        "InitiatorId": run.initiator.id,
+        "InitiatorName": check_property_size("initiator.name", run.initiator.name),
+        "InitiatorEmail": run.initiator.email or "",
+        "InitiatorKind": run.initiator.kind,
+        "Inputs": _json("inputs", run.inputs),
+        "IdentityHash": run.identity_hash,
+        "SummaryCounts": _json("summary_counts", run.summary_counts),
+        "Failures": _json("failures", failures_to_list(run.failures)),
+        "Result": _json("result", run.result),
+        "Attempt": run.attempt,
+        "CancelRequested": run.cancel_requested,
+        "CreatedAt": run.created_at,
+        "UpdatedAt": run.updated_at,
+    }
+    # Absent rather than null: Table Storage has no null, and a merge must not resurrect.
+    for prop, value in (
+        ("LeaseExpiresAt", run.lease_expires_at),
+        ("StartedAt", run.started_at),
+        ("CompletedAt", run.completed_at),
+    ):
+        if value is not None:
+            entity[prop] = value
+    return entity
+
+
+def _dt(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        # TablesEntityDatetime is a datetime subclass; normalise to a plain aware datetime.
+        return datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            tzinfo=UTC,
+        )
+    return datetime.fromisoformat(str(value))
+
+
+def run_from_entity(entity: Any) -> OperationRun:
+    metadata = getattr(entity, "metadata", {}) or {}
+    created = _dt(entity["CreatedAt"])
+    updated = _dt(entity["UpdatedAt"])
+    assert created is not None and updated is not None  # noqa: S101 - written on every row
+    return OperationRun(
+        id=run_id_from_row_key(entity["RowKey"]),
+        tenant_id=entity["PartitionKey"],
+        type=entity["Type"],
+        status=RunStatus(entity["Status"]),
+        outcome=RunOutcome(entity["Outcome"]),
+        initiator=Initiator(
+            id=entity.get("InitiatorId", ""),
+            name=entity.get("InitiatorName", ""),
+            email=entity.get("InitiatorEmail") or None,
+            kind=entity.get("InitiatorKind", "user"),
+        ),
+        inputs=json.loads(entity.get("Inputs") or "{}"),
+        identity_hash=entity.get("IdentityHash", ""),
+        summary_counts=json.loads(entity.get("SummaryCounts") or "{}"),
+        failures=tuple(_failure_from_dict(f) for f in json.loads(entity.get("Failures") or "[]")),
+        result=json.loads(entity.get("Result") or "null"),
+        attempt=int(entity.get("Attempt", 0)),
+        lease_expires_at=_dt(entity.get("LeaseExpiresAt")),
+        cancel_requested=bool(entity.get("CancelRequested", False)),
+        created_at=created,
+        updated_at=updated,
+        started_at=_dt(entity.get("StartedAt")),
+        completed_at=_dt(entity.get("CompletedAt")),
+        etag=metadata.get("etag"),
+    )

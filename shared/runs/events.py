@@ -1,0 +1,23 @@
+"""Lifecycle events the service emits. Notifications subscribe here; a run never waits on them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from shared.runs.model import OperationRun
+
+
+class RunEvents(Protocol):
+    def run_queued(self, run: OperationRun) -> None:
+        """A new run was created and its message was sent."""
+
+    def run_finished(self, run: OperationRun) -> None:
+        """A run reached a terminal outcome (emitted once, by the writer that ended it)."""
+
+
+class NoEvents:
+    def run_queued(self, run: OperationRun) -> None:
+        return None
+
+    def run_finished(self, run: OperationRun) -> None:
+        return None

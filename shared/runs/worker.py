@@ -1,0 +1,177 @@
+"""The job middleware: one queue delivery in, one claimed, tracked and finished run out.
+
+Retry policy as data: TransientError (and losing a compare-and-swap race) is re-raised so
+the queue redelivers, until the last delivery (host.json maxDequeueCount), which fails the
+run instead. Anything else fails the run at once with a sanitized message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.errors import (
+    AppError,
+    ConcurrentUpdate,
+    InputInvalid,
+    PayloadTooLarge,
+    TransientError,
+)
+from shared.operations.registry import Registry
+from shared.runs.context import RunCancelled, RunContext, RunLost
+from shared.runs.dispatch import RunMessage
+from shared.runs.entity import check_result_size
+from shared.runs.model import (
+    Failure,
+    FailureCode,
+    OperationRun,
+    RunOutcome,
+    outcome_from_counts,
+)
+from shared.runs.sanitize import describe_exception
+from shared.runs.service import RunService
+
+log = logging.getLogger(__name__)
+
+RETRYABLE: tuple[type[Exception], ...] = (TransientError, ConcurrentUpdate)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_deliveries: int
+
+    def is_last_delivery(self, dequeue_count: int) -> bool:
+        return dequeue_count >= self.max_deliveries
+
+
+def parse_message(body: str | bytes) -> RunMessage | None:
+    try:
+        return RunMessage.model_validate_json(body)
+    except ValidationError:
+        return None
+
+
+class RunWorker:
+    def __init__(
+        self,
+        service: RunService,
+        registry: Registry,
+        *,
+        retry: RetryPolicy,
+        progress_interval: float,
+    ) -> None:
+        self._service = service
+        self._registry = registry
+        self._retry = retry
+        self._progress_interval = progress_interval
+
+    def process(self, body: str | bytes, dequeue_count: int) -> OperationRun | None:
+        """Handle one delivery. Returns the run as left, or None when the delivery was dropped."""
+        message = parse_message(body)
+        if message is None:
+            # Retrying cannot fix a message we cannot read; drop it loudly.
+            log.error("dropping unreadable run message (%d bytes)", len(body))
+            return None
+        extra = {"run_id": message.run_id, "tenant_id": message.tenant_id, "type": message.type}
+        run = self._service.claim(message.tenant_id, message.run_id, dequeue_count=dequeue_count)
+        if run is None:
+            log.info("dropping delivery %d of run %s: nothing to do", dequeue_count, message.run_id)
+            return None
+        extra["attempt"] = str(run.attempt)
+        log.info("run %s attempt %d started", run.id, run.attempt, extra=extra)
+        try:
+            run_type = self._registry.get(run.type)
+            inputs = run_type.parse(run.inputs)
+        except InputInvalid as error:
+            return self._fail(run, error.code, error.message)
+
+        ctx = RunContext(
+            run,
+            save_progress=self._service.save_progress,
+            min_interval=self._progress_interval,
+            now=self._service.clock,
+        )
+        try:
+            result = run_type.handler(ctx, inputs)
+        except RunCancelled:
+            return self._end(ctx, RunOutcome.CANCELLED, None)
+        except RunLost:
+            log.warning("run %s was ended or reclaimed elsewhere; stopping", run.id, extra=extra)
+            return None
+        except RETRYABLE as error:
+            if self._retry.is_last_delivery(dequeue_count):
+                return self._fail(
+                    ctx.run,
+                    FailureCode.RETRIES_EXHAUSTED,
+                    f"gave up after {dequeue_count} deliveries: {describe_exception(error)}",
+                    ctx,
+                )
+            log.warning(
+                "run %s: transient error on delivery %d, will retry: %s",
+                run.id,
+                dequeue_count,
+                describe_exception(error),
+                extra=extra,
+            )
+            raise
+        except Exception as error:  # noqa: BLE001 - every other error ends the run, sanitized
+            code = error.code if isinstance(error, AppError) else FailureCode.UNHANDLED_ERROR
+            log.error("run %s failed: %s", run.id, describe_exception(error), extra=extra)
+            return self._fail(ctx.run, code, describe_exception(error), ctx)
+        return self._end(ctx, outcome_from_counts(ctx.counts), result)
+
+    def _end(
+        self, ctx: RunContext, outcome: RunOutcome, result: dict[str, Any] | None
+    ) -> OperationRun | None:
+        if ctx.skip_reasons:
+            result = {**(result or {}), "skipped_reasons": ctx.skip_reasons}
+        try:
+            check_result_size(result)
+        except PayloadTooLarge as error:
+            # A handler bug, not the tenant's: keep the counts, fail with a clear code.
+            return self._fail(ctx.run, "result_too_large", error.message, ctx)
+        try:
+            return self._service.finish(
+                ctx.tenant_id,
+                ctx.run.id,
+                outcome,
+                counts=ctx.counts,
+                failures=tuple(ctx.failures),
+                result=result,
+                attempt=ctx.attempt,
+            )
+        except RunLost:
+            return None
+
+    def _fail(
+        self, run: OperationRun, code: str, message: str, ctx: RunContext | None = None
+    ) -> OperationRun | None:
+        failure = Failure(code=code, message=message, attempt=run.attempt, at=self._service.clock())
+        try:
+            return self._service.finish(
+                run.tenant_id,
+                run.id,
+                RunOutcome.FAILED,
+                counts=ctx.counts if ctx else None,
+                failures=(*(ctx.failures if ctx else ()), failure),
+                attempt=run.attempt,
+            )
+        except RunLost:
+            return None
+
+    def process_poison(self, body: str | bytes) -> OperationRun | None:
+        """A message the host gave up on: fail its run if it is still active."""
+        message = parse_message(body)
+        if message is None:
+            log.error("unreadable message on the poison queue (%d bytes)", len(body))
+            return None
+        return self._service.fail(
+            message.tenant_id,
+            message.run_id,
+            FailureCode.POISON,
+            f"the work message failed {self._retry.max_deliveries} deliveries"
+            " and was moved to the poison queue",
+        )

@@ -1,0 +1,144 @@
+"""A run service wired to the session's Azurite, with a private queue and a clock tests move."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from azure.data.tables import TableClient
+from azure.storage.queue import QueueClient
+
+from shared.config import RUNS_TABLE
+from shared.operations.diagnostics import NOOP
+from shared.operations.registry import Registry, RunType
+from shared.runs.dispatch import QueueDispatcher
+from shared.runs.identity import LOCK_RANGE, RUN_RANGE
+from shared.runs.model import Initiator, OperationRun
+from shared.runs.service import RunService
+from shared.runs.store import RunStore
+from shared.runs.worker import RetryPolicy, RunWorker
+from shared.storage import StorageClients
+
+ALICE = Initiator(id="11111111-1111-1111-1111-111111111111", name="Alice", email="alice@x.test")
+BOB = Initiator(id="22222222-2222-2222-2222-222222222222", name="Bob", email="bob@x.test")
+LEASE = timedelta(minutes=10)
+STALE_QUEUED = timedelta(hours=1)
+MAX_DELIVERIES = 5
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Delivery:
+    body: str
+    dequeue_count: int
+    id: str
+    pop_receipt: str
+
+
+@dataclass
+class Harness:
+    storage: StorageClients
+    table: TableClient
+    queue: QueueClient
+    store: RunStore
+    registry: Registry
+    service: RunService
+    worker: RunWorker
+    clock: Clock
+    tenant_id: str
+    calls: list[str] = field(default_factory=list)
+
+    def start(
+        self, run_type: str = "diagnostics.noop", inputs: Any = None, who: Initiator = ALICE
+    ) -> tuple[OperationRun, bool]:
+        run, created = self.service.ensure_run(self.tenant_id, run_type, inputs or {}, who)
+        if created:
+            run = self.service.dispatch_or_fail(run)
+        return run, created
+
+    def receive(self, visibility_timeout: int = 1) -> Delivery:
+        message = next(iter(self.queue.receive_messages(visibility_timeout=visibility_timeout)))
+        return Delivery(message.content, message.dequeue_count, message.id, message.pop_receipt)
+
+    def deliver_next(self) -> OperationRun | None:
+        """What the Functions host does: receive, run the worker, delete on success."""
+        delivery = self.receive()
+        result = self.worker.process(delivery.body, delivery.dequeue_count)
+        self.queue.delete_message(delivery.id, delivery.pop_receipt)
+        return result
+
+    def raw_messages(self) -> list[str]:
+        return [m.content for m in self.queue.peek_messages(max_messages=32)]
+
+    def rows(self, key_range: tuple[str, str]) -> list[dict[str, Any]]:
+        return list(
+            self.table.query_entities(
+                "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+                parameters={"pk": self.tenant_id, "lo": key_range[0], "hi": key_range[1]},
+            )
+        )
+
+    def run_rows(self) -> list[dict[str, Any]]:
+        return self.rows(RUN_RANGE)
+
+    def lock_rows(self) -> list[dict[str, Any]]:
+        return self.rows(LOCK_RANGE)
+
+
+def make_service(
+    store: RunStore, queue: QueueClient, registry: Registry, clock: Clock
+) -> RunService:
+    return RunService(
+        store,
+        QueueDispatcher(queue),
+        registry,
+        lease=LEASE,
+        stale_queued_after=STALE_QUEUED,
+        clock=clock,
+    )
+
+
+@pytest.fixture
+def registry() -> Registry:
+    return Registry([NOOP])
+
+
+@pytest.fixture
+def harness(
+    storage: StorageClients, tenant_id: str, unique_name: str, registry: Registry
+) -> Harness:
+    table = storage.table(RUNS_TABLE)
+    queue = storage.queue(unique_name)
+    queue.create_queue()
+    store = RunStore(table)
+    clock = Clock()
+    service = make_service(store, queue, registry, clock)
+    worker = RunWorker(service, registry, retry=RetryPolicy(MAX_DELIVERIES), progress_interval=0.0)
+    harness = Harness(storage, table, queue, store, registry, service, worker, clock, tenant_id)
+    yield harness
+    queue.delete_queue()
+
+
+def add_type(
+    registry: Registry, name: str, handler: Callable[..., Any], model: type | None = None
+) -> None:
+    """Register a test-only run type whose inputs model is NOOP's unless given."""
+    registry.register(RunType(name, name, "test type", model or NOOP.input_model, handler))
+
+
+def decode(body: str) -> str:
+    return base64.b64decode(body).decode()
