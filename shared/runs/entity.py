@@ -63,6 +63,23 @@ def failures_to_list(failures: tuple[Failure, ...]) -> list[dict[str, Any]]:
     return [_failure_to_dict(f) for f in failures]
 
 
+def _fits(value: str) -> bool:
+    return len(value.encode("utf-16-le")) <= MAX_PROPERTY_BYTES
+
+
+def failures_json(failures: tuple[Failure, ...]) -> str:
+    """Failures are capped, never refused: keep the first ones that fit and say how many not."""
+    items = failures_to_list(failures)
+    text = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+    keep = len(items)
+    while not _fits(text) and keep > 0:
+        keep = keep // 2
+        dropped = len(items) - keep
+        marker = {"code": "failures_truncated", "message": f"{dropped} more failures not shown"}
+        text = json.dumps([*items[:keep], marker], separators=(",", ":"), ensure_ascii=False)
+    return text
+
+
 def run_to_entity(run: OperationRun) -> dict[str, Any]:
     entity: dict[str, Any] = {
         "PartitionKey": run.tenant_id,
@@ -78,7 +95,7 @@ def run_to_entity(run: OperationRun) -> dict[str, Any]:
         "Inputs": _json("inputs", run.inputs),
         "IdentityHash": run.identity_hash,
         "SummaryCounts": _json("summary_counts", run.summary_counts),
-        "Failures": _json("failures", failures_to_list(run.failures)),
+        "Failures": failures_json(run.failures),
         "Result": _json("result", run.result),
         "Attempt": run.attempt,
         "CancelRequested": run.cancel_requested,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,6 +74,15 @@ class Harness:
         message = next(iter(self.queue.receive_messages(visibility_timeout=visibility_timeout)))
         return Delivery(message.content, message.dequeue_count, message.id, message.pop_receipt)
 
+    def wait_for_delivery(self, timeout: float = 10) -> Delivery:
+        """Poll until a message is visible (e.g. after its visibility timeout ran out)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for m in self.queue.receive_messages(visibility_timeout=30, max_messages=1):
+                return Delivery(m.content, m.dequeue_count, m.id, m.pop_receipt)
+            time.sleep(0.1)
+        raise AssertionError("no message became visible")
+
     def deliver_next(self) -> OperationRun | None:
         """What the Functions host does: receive, run the worker, delete on success."""
         delivery = self.receive()
@@ -138,7 +147,3 @@ def add_type(
 ) -> None:
     """Register a test-only run type whose inputs model is NOOP's unless given."""
     registry.register(RunType(name, name, "test type", model or NOOP.input_model, handler))
-
-
-def decode(body: str) -> str:
-    return base64.b64decode(body).decode()

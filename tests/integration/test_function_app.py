@@ -1,0 +1,86 @@
+"""function_app.py as the Functions host sees it: names, triggers, and a run through them."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import azure.functions as func
+import pytest
+from azure.functions.queue import QueueMessage
+from azure.functions.timer import TimerRequest
+
+from shared import composition, config
+from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
+from shared.runs.model import Initiator, RunOutcome
+from shared.storage import StorageClients
+from shared.tenants import ManagedTenant
+from tests.azurite import Azurite
+
+
+@pytest.fixture
+def app_env(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv(STORAGE_CONNECTION, azurite.connection_string)
+    monkeypatch.setenv("AUTO_PROVISION_STORAGE", "true")
+    monkeypatch.setenv("ENABLE_DIAGNOSTIC_RUN_TYPES", "true")
+    config.get_settings.cache_clear()
+    composition.services.cache_clear()
+    yield
+    config.get_settings.cache_clear()
+    composition.services.cache_clear()
+
+
+@functools.cache  # the library's get_functions() can run only once per app
+def _functions() -> dict[str, func.Function]:
+    import function_app
+
+    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+
+
+def test_the_app_registers_worker_poison_and_reaper() -> None:
+    functions = _functions()
+    assert functions["run_worker"].get_trigger().queue_name == RUNS_QUEUE
+    assert functions["run_poison"].get_trigger().queue_name == RUNS_POISON_QUEUE
+    assert functions["run_worker"].get_trigger().connection == STORAGE_CONNECTION
+    assert functions["run_reaper"].get_trigger().schedule == "0 */5 * * * *"
+
+
+def test_provisioning_is_idempotent_under_concurrency(azurite: Azurite) -> None:
+    clients = StorageClients.from_connection_string(azurite.connection_string)
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: clients.provision(), range(4)))
+    clients.provision()
+
+
+def test_a_run_through_the_registered_triggers(app_env: None, tenant_id: str) -> None:
+    svc = composition.services()
+    svc.tenants.upsert(ManagedTenant(tenant_id, "Contoso"))
+    run, created = svc.runs.ensure_run(
+        tenant_id,
+        "diagnostics.noop",
+        {"items": 2, "label": f"app-{tenant_id}"},
+        Initiator(id="u1", name="U"),
+    )
+    assert created
+    svc.runs.dispatch_or_fail(run)
+    queue = svc.storage.queue(RUNS_QUEUE)
+    for message in queue.receive_messages(max_messages=32, visibility_timeout=5):
+        if json.loads(message.content)["run_id"] != run.id:
+            continue  # another test's message on the shared queue: leave it
+        functions = _functions()
+        delivery = QueueMessage(
+            id=message.id,
+            body=message.content.encode(),
+            dequeue_count=message.dequeue_count,
+            pop_receipt=message.pop_receipt,
+        )
+        functions["run_worker"].get_user_function()(delivery)
+        queue.delete_message(message)
+        break
+    else:
+        raise AssertionError("the run's message was not on the work queue")
+    assert svc.runs.get(tenant_id, run.id).outcome is RunOutcome.SUCCEEDED
+    # The reaper timer walks registered tenants and finds nothing to do.
+    _functions()["run_reaper"].get_user_function()(TimerRequest())
