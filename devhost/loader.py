@@ -15,7 +15,6 @@ from typing import Any
 
 import azure.functions as func
 
-from devhost.ncrontab import CronSchedule
 from devhost.settings import AppSettings
 from devhost.timer import TimerSchedule, parse_timer_schedule
 
@@ -70,11 +69,24 @@ def import_app(target: str) -> func.FunctionApp:
 
 def describe(app: func.FunctionApp, settings: AppSettings) -> list[FunctionSpec]:
     specs: list[FunctionSpec] = []
-    for function in app.get_functions():
+    for function in _get_functions(app):
         spec = _describe_one(function, settings)
         if spec is not None:
             specs.append(spec)
     return specs
+
+
+def _get_functions(app: func.FunctionApp) -> list[Any]:
+    """`app.get_functions()`, callable more than once.
+
+    azure-functions 1.26 records every name it has seen in `functions_bindings` to
+    reject duplicates, so a second call (a second host on the same app, or a test that
+    listed the functions first) reports every function as a duplicate. Starting from
+    an empty record keeps the duplicate check meaningful for this one listing.
+    """
+    if hasattr(app, "functions_bindings"):
+        app.functions_bindings = None
+    return list(app.get_functions())
 
 
 def _describe_one(function: Any, settings: AppSettings) -> FunctionSpec | None:
@@ -123,8 +135,3 @@ def _reject_unsupported_bindings(name: str, trigger: Any, bindings: list[Any]) -
             f"function {name}: binding {binding.name!r} of type {binding.type!r} "
             "is not supported by devhost"
         )
-
-
-def schedule_of(spec: TimerFunction) -> CronSchedule | float:
-    """The schedule as data (cron or fixed interval); handy for listings."""
-    return spec.schedule.cron if spec.schedule.cron is not None else spec.schedule.interval

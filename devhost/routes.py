@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import unquote
@@ -146,7 +146,8 @@ def _parse_param(body: str) -> _Param:
                     break
             if end < 0:
                 raise RouteError(f"unbalanced parentheses in {{{body}}}")
-            inner = rest[1:end]
+            # Braces inside a parameter are written doubled (`{{2}}`), as in ASP.NET.
+            inner = rest[1:end].replace("{{", "{").replace("}}", "}")
             name = name_match.group(1)
             args = [inner] if name.lower() == "regex" else [a.strip() for a in inner.split(",")]
             rest = rest[end + 1 :]
@@ -317,7 +318,7 @@ class RouteTable(Generic[T]):
         # Stable sort: among equally specific routes, declaration order decides.
         self._routes.sort(key=lambda r: r.template.precedence())
 
-    def __iter__(self) -> Iterable[Route[T]]:
+    def __iter__(self) -> Iterator[Route[T]]:
         return iter(self._routes)
 
     def path_matches(self, path: str) -> list[tuple[Route[T], dict[str, str]]]:
@@ -343,7 +344,3 @@ def join_prefix(prefix: str, route: str) -> str:
     """host.json's routePrefix joined to a function's route (an empty prefix adds nothing)."""
     prefix, route = prefix.strip("/"), route.strip("/")
     return f"{prefix}/{route}" if prefix and route else prefix or route
-
-
-def allowed_methods(routes: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
-    return {template: tuple(sorted(methods)) for template, methods in routes.items()}

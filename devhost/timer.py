@@ -53,7 +53,10 @@ def parse_timer_schedule(text: str) -> TimerSchedule:
         if interval <= 0:
             raise HostConfigError(f"timer interval {text!r} must be positive")
         return TimerSchedule(text, interval=interval)
-    return TimerSchedule(text, cron=CronSchedule.parse(text))
+    schedule = TimerSchedule(text, cron=CronSchedule.parse(text))
+    # Fail at load time, not later in the timer thread, for schedules that never fire.
+    schedule.next_after(utc_now())
+    return schedule
 
 
 class TimerRunner:
