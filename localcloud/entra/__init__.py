@@ -1,0 +1,1 @@
+"""The local Entra ID: OIDC metadata, JWKS and the v2.0 token endpoint."""

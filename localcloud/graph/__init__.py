@@ -1,0 +1,1 @@
+"""The local Microsoft Graph: groups, Intune policies, sendMail, JSON batching."""
