@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import email
+import email.policy
 from typing import Any
 
 from localcloud.directory import Directory
@@ -30,6 +34,35 @@ def _recipients_valid(message: dict[str, Any]) -> bool:
     return True
 
 
+def _message_from_mime(raw: bytes) -> dict[str, Any] | None:
+    """Parse a MIME sendMail body into the JSON message shape we record (plus the parts)."""
+    try:
+        decoded = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    parsed = email.message_from_bytes(decoded, policy=email.policy.default)
+    recipients = [
+        {"emailAddress": {"address": address.addr_spec, "name": address.display_name}}
+        for header in ("To",)
+        for address in getattr(parsed.get(header), "addresses", ())
+    ]
+    parts = {
+        part.get_content_type(): part.get_content()
+        for part in parsed.walk()
+        if part.get_content_maintype() == "text"
+    }
+    html = parts.get("text/html")
+    return {
+        "subject": str(parsed.get("Subject", "")),
+        "toRecipients": recipients,
+        "body": {
+            "contentType": "html" if html else "text",
+            "content": html or parts.get("text/plain", ""),
+        },
+        "mimeParts": parts,
+    }
+
+
 def send_mail(
     directory: Directory, records: Records, principal: Principal, request: Request, user_ref: str
 ) -> Response:
@@ -40,10 +73,20 @@ def send_mail(
         return not_found(f"The requested user '{user_ref}' is invalid.", code="ErrorInvalidUser")
     if not principal.is_app and principal.claims.get("oid") != user.oid:
         return forbidden()  # delegated Mail.Send sends only as the signed-in user
-    try:
-        body = request.json()
-    except ValueError:
-        return bad_request("Unable to read JSON request payload.", code="ErrorInvalidRequest")
+    if request.headers.get("content-type", "").startswith("text/plain"):
+        # Graph's MIME form: the body is a base64-encoded RFC 822 message.
+        mime = _message_from_mime(request.body)
+        if mime is None:
+            return bad_request(
+                "Invalid base64 string for MIME content.",
+                code="ErrorMimeContentInvalidBase64String",
+            )
+        body: Any = {"message": mime, "saveToSentItems": True}
+    else:
+        try:
+            body = request.json()
+        except ValueError:
+            return bad_request("Unable to read JSON request payload.", code="ErrorInvalidRequest")
     message = body.get("message") if isinstance(body, dict) else None
     if not isinstance(message, dict):
         return bad_request("Property 'message' is required.", code="ErrorInvalidRequest")

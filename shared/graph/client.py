@@ -97,6 +97,7 @@ class GraphClient:
         *,
         params: Params = None,
         json: Any = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         version: str | None = None,
     ) -> httpx.Response:
@@ -108,7 +109,7 @@ class GraphClient:
             last = attempt == policy.max_attempts
             try:
                 response = self._http.request(
-                    method, url, params=params, json=json, headers=headers
+                    method, url, params=params, json=json, content=content, headers=headers
                 )
             except httpx.TransportError as error:
                 may_resend = isinstance(error, _NOT_SENT) or method in _IDEMPOTENT

@@ -1,0 +1,102 @@
+"""External channels: email through Graph sendMail, Teams through a Workflows webhook.
+
+A channel either delivers, raises ChannelUnavailable (worth another attempt later:
+throttling, 5xx, network) or raises ChannelRejected (will not work as it is: 4xx).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import Protocol
+from urllib.parse import quote
+
+import httpx
+
+from shared.errors import AppError, TransientError
+from shared.graph import GraphClient, GraphError
+from shared.notifications.content import (
+    NotificationContent,
+    render_card,
+    render_html,
+    render_text,
+)
+
+
+class ChannelUnavailable(TransientError):
+    """The channel failed in a way that may pass; retried through the queue."""
+
+    code = "channel_unavailable"
+
+
+class ChannelRejected(AppError):
+    """The channel refused the message; retrying the same message will not help."""
+
+    code = "channel_rejected"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user_id: str
+    name: str
+    email: str | None
+
+
+class ExternalChannel(Protocol):
+    def send(self, recipient: Recipient, content: NotificationContent) -> None: ...
+
+
+class EmailChannel:
+    """sendMail from a configured mailbox in the operator's home tenant, as MIME so the mail
+    carries an HTML part and a plain-text alternative."""
+
+    def __init__(self, graph: GraphClient, sender: str) -> None:
+        self._graph = graph
+        self._sender = sender
+
+    def send(self, recipient: Recipient, content: NotificationContent) -> None:
+        if not recipient.email:
+            raise ChannelRejected("the initiator has no email address")
+        mail = EmailMessage()
+        mail["From"] = self._sender
+        mail["To"] = formataddr((recipient.name, recipient.email))
+        mail["Subject"] = content.title.replace("\r", " ").replace("\n", " ")
+        mail.set_content(render_text(content))
+        mail.add_alternative(render_html(content), subtype="html")
+        try:
+            self._graph.request(
+                "POST",
+                f"/users/{quote(self._sender, safe='@.')}/sendMail",
+                content=base64.b64encode(mail.as_bytes()),
+                headers={"Content-Type": "text/plain"},
+            )
+        except TransientError as error:
+            raise ChannelUnavailable(f"sendMail: {error.message}") from None
+        except GraphError as error:
+            raise ChannelRejected(f"sendMail: {error.message}") from None
+
+
+class TeamsChannel:
+    """A Teams Workflows webhook ("When a Teams webhook request is received")."""
+
+    def __init__(self, webhook_url: str, http: httpx.Client) -> None:
+        self._url = webhook_url
+        self._http = http
+
+    def send(self, recipient: Recipient, content: NotificationContent) -> None:
+        card = render_card(
+            content,
+            recipient_upn=recipient.email or recipient.user_id,
+            recipient_name=recipient.name,
+        )
+        try:
+            response = self._http.post(self._url, json=card)
+        except httpx.TransportError as error:
+            # The URL carries a signature: never put it in the message.
+            raise ChannelUnavailable(f"Teams webhook: {type(error).__name__}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ChannelUnavailable(f"Teams webhook answered {response.status_code}")
+        if response.is_error:
+            raise ChannelRejected(f"Teams webhook answered {response.status_code}")

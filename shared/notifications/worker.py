@@ -1,0 +1,202 @@
+"""The `notifications` queue worker: one event in, each configured channel delivered once.
+
+In-app is exactly once by its row key. External channels go through the ledger:
+claim, send, record. A channel outage schedules a retry of that channel alone, as a new
+queue message made visible after a backoff; after the last attempt the failure is
+recorded on the in-app notification, where the user sees it.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from azure.storage.queue import QueueClient
+from pydantic import ValidationError
+
+from shared.errors import UnknownRunType
+from shared.notifications.channels import (
+    ChannelRejected,
+    ChannelUnavailable,
+    ExternalChannel,
+    Recipient,
+)
+from shared.notifications.content import NotificationContent, build_content
+from shared.notifications.inbox import Inbox, Notification, notification_id
+from shared.notifications.ledger import Claim, ClaimResult, DeliveryLedger
+from shared.notifications.message import Channel, NotificationEvent, NotificationMessage
+from shared.notifications.preferences import PreferenceStore
+from shared.operations.registry import Registry
+from shared.runs.model import OperationRun
+from shared.runs.sanitize import describe_exception, sanitize_message
+from shared.runs.store import RunStore
+from shared.tenants import TenantStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetrySchedule:
+    max_attempts: int = 6
+    base_seconds: float = 30.0
+    cap_seconds: float = 3600.0
+
+    def delay(self, attempt: int) -> int:
+        """Seconds before attempt `attempt + 1`: exponential with jitter, capped."""
+        ceiling = min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
+        return int(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter only
+
+
+class NotificationWorker:
+    def __init__(
+        self,
+        *,
+        runs: RunStore,
+        tenants: TenantStore,
+        registry: Registry,
+        preferences: PreferenceStore,
+        inbox: Inbox,
+        ledger: DeliveryLedger,
+        channels: Mapping[Channel, ExternalChannel],
+        retry_queue: QueueClient,
+        view_url: Callable[[OperationRun], str],
+        clock: Callable[[], datetime],
+        schedule: RetrySchedule | None = None,
+    ) -> None:
+        self._runs = runs
+        self._tenants = tenants
+        self._registry = registry
+        self._preferences = preferences
+        self._inbox = inbox
+        self._ledger = ledger
+        self._channels = channels
+        self._retry_queue = retry_queue
+        self._view_url = view_url
+        self._clock = clock
+        self._schedule = schedule or RetrySchedule()
+
+    def process(self, body: str | bytes) -> None:
+        try:
+            message = NotificationMessage.model_validate_json(body)
+        except ValidationError:
+            log.error("dropping unreadable notification message (%d bytes)", len(body))
+            return
+        run = self._runs.get(message.tenant_id, message.run_id)
+        if run is None or not run.initiator.is_human:
+            return
+        if message.event is NotificationEvent.COMPLETED and not run.is_terminal:
+            return  # cannot happen by construction; never announce an unfinished run
+        content = self._content(run, message.event)
+        plan = self._preferences.effective(run.initiator.id).for_event(message.event)
+        if message.channel is None:
+            if Channel.IN_APP in plan:
+                self._add_in_app(run, message.event, content)
+            targets: list[Channel] = [c for c in (Channel.EMAIL, Channel.TEAMS) if c in plan]
+        else:
+            targets = [message.channel] if message.channel in plan else []
+        for channel in targets:
+            self._deliver(run, message.event, channel, content)
+
+    def _content(self, run: OperationRun, event: NotificationEvent) -> NotificationContent:
+        try:
+            title = self._registry.get(run.type).title
+        except UnknownRunType:
+            title = run.type
+        tenant = self._tenants.get(run.tenant_id)
+        return build_content(
+            run,
+            event,
+            type_title=title,
+            tenant_name=tenant.name if tenant and tenant.name else run.tenant_id,
+            link=self._view_url(run),
+        )
+
+    def _add_in_app(
+        self, run: OperationRun, event: NotificationEvent, content: NotificationContent
+    ) -> None:
+        self._inbox.add(
+            Notification(
+                id=notification_id(run.id, event),
+                user_id=run.initiator.id,
+                run_id=run.id,
+                tenant_id=run.tenant_id,
+                event=event,
+                # A queued notice may be handled after the run ended: it still says queued.
+                outcome=run.outcome.value if event is NotificationEvent.COMPLETED else "pending",
+                title=content.title,
+                body=content.body,
+                link=content.link,
+                created_at=self._clock(),
+            )
+        )
+
+    def _deliver(
+        self,
+        run: OperationRun,
+        event: NotificationEvent,
+        channel: Channel,
+        content: NotificationContent,
+    ) -> None:
+        sender = self._channels.get(channel)
+        if sender is None:
+            return
+        now = self._clock()
+        claim = self._ledger.claim(run.id, event, channel, now)
+        if claim.result is ClaimResult.IN_DOUBT:
+            self._problem(run, event, f"{channel.value}: delivery unknown (interrupted)")
+            return
+        if claim.result is not ClaimResult.ACQUIRED:
+            return
+        recipient = Recipient(run.initiator.id, run.initiator.name, run.initiator.email)
+        try:
+            sender.send(recipient, content)
+        except ChannelUnavailable as error:
+            reason = sanitize_message(error.message)
+            if claim.attempt >= self._schedule.max_attempts:
+                self._give_up(run, event, channel, claim, reason)
+                return
+            self._ledger.record(
+                run.id, event, channel, claim, state="retry", now=self._clock(), error=reason
+            )
+            retry = NotificationMessage(
+                event=event,
+                run_id=run.id,
+                tenant_id=run.tenant_id,
+                channel=channel,
+                attempt=claim.attempt + 1,
+            )
+            self._retry_queue.send_message(
+                retry.model_dump_json(), visibility_timeout=self._schedule.delay(claim.attempt)
+            )
+            log.warning(
+                "%s for run %s failed (attempt %d): %s", channel, run.id, claim.attempt, reason
+            )
+        except Exception as error:  # noqa: BLE001 - a rejected or broken channel: give up now
+            reason = (
+                sanitize_message(error.message)
+                if isinstance(error, ChannelRejected)
+                else describe_exception(error)
+            )
+            self._give_up(run, event, channel, claim, reason)
+        else:
+            self._ledger.record(run.id, event, channel, claim, state="sent", now=self._clock())
+
+    def _give_up(
+        self,
+        run: OperationRun,
+        event: NotificationEvent,
+        channel: Channel,
+        claim: Claim,
+        reason: str,
+    ) -> None:
+        self._ledger.record(
+            run.id, event, channel, claim, state="failed", now=self._clock(), error=reason
+        )
+        self._problem(run, event, f"{channel.value}: {reason}")
+        log.error("%s for run %s failed for good: %s", channel, run.id, reason)
+
+    def _problem(self, run: OperationRun, event: NotificationEvent, problem: str) -> None:
+        self._inbox.note_problem(run.initiator.id, notification_id(run.id, event), problem)
