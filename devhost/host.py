@@ -12,6 +12,7 @@ from types import TracebackType
 import azure.functions as func
 
 from devhost.cors import CorsPolicy
+from devhost.easyauth import EasyAuth
 from devhost.host_config import HostConfig
 from devhost.http_app import HttpApp
 from devhost.http_server import DEFAULT_MAX_BODY_BYTES, HttpServer
@@ -44,6 +45,7 @@ class DevHost:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         message_lease: int = DEFAULT_MESSAGE_LEASE,
         shutdown_grace: float = 30.0,
+        easy_auth: EasyAuth | None = None,
     ) -> None:
         local = settings or LocalSettings()
         self.app_settings = AppSettings(os.environ if environ is None else environ, local)
@@ -55,7 +57,10 @@ class DevHost:
         http_functions = [f for f in self.functions if isinstance(f, HttpFunction)]
         cors = CorsPolicy(local.cors_origins, local.cors_credentials)
         self._http = HttpServer(
-            HttpApp(http_functions, self.config.route_prefix, cors), host, port, max_body_bytes
+            HttpApp(http_functions, self.config.route_prefix, cors, easy_auth),
+            host,
+            port,
+            max_body_bytes,
         )
         self.listeners: list[QueueListener] = []
         self.timers: list[TimerRunner] = []

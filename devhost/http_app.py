@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlsplit
 import azure.functions as func
 
 from devhost.cors import CorsPolicy
+from devhost.easyauth import EasyAuth
 from devhost.invoke import invoke
 from devhost.loader import HttpFunction
 from devhost.routes import MethodNotAllowed, RouteMatch, RouteTable, join_prefix
@@ -38,9 +39,14 @@ def error_reply(status: int, code: str, message: str) -> Reply:
 
 class HttpApp:
     def __init__(
-        self, functions: Iterable[HttpFunction], route_prefix: str, cors: CorsPolicy
+        self,
+        functions: Iterable[HttpFunction],
+        route_prefix: str,
+        cors: CorsPolicy,
+        easy_auth: EasyAuth | None = None,
     ) -> None:
         self.cors = cors
+        self.easy_auth = easy_auth
         self.routes: RouteTable[HttpFunction] = RouteTable()
         for spec in functions:
             self.routes.add(join_prefix(route_prefix, spec.route), spec.methods, spec)
@@ -50,6 +56,12 @@ class HttpApp:
     ) -> Reply:
         """`headers` has lower-case names; `target` is the request-target (path?query)."""
         path = urlsplit(target).path
+        if self.easy_auth is not None:
+            # App Service Authentication runs in front of the app, as in Azure.
+            if self.easy_auth.handles(path):
+                auth = self.easy_auth.handle(method, target, headers)
+                return Reply(auth.status, auth.headers, auth.body)
+            headers = self.easy_auth.inbound_headers(headers)
         if self.cors.is_preflight(method, headers):
             return self._preflight(path, headers)
         found = self.routes.resolve(method, path)

@@ -1,0 +1,1 @@
+"""The static monitoring page, served by the app itself at /monitoring/ (same origin as the API)."""

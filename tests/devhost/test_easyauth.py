@@ -1,0 +1,89 @@
+"""The local App Service Authentication: /.auth endpoints, session cookie, header hygiene."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import jwt
+
+from devhost.easyauth import SESSION_COOKIE, EasyAuth
+
+
+def _issuer(user: str) -> str:
+    claims = {
+        "oid": f"oid-{user}",
+        "name": f"Name {user}",
+        "preferred_username": f"{user}@x",
+        "exp": int(time.time()) + 3600,
+        "scp": "access_as_user",
+    }
+    return jwt.encode(claims, "k" * 32, algorithm="HS256")
+
+
+def _login(auth: EasyAuth, user: str = "operator", redirect: str = "/monitoring/") -> str:
+    reply = auth.handle(
+        "GET", f"/.auth/login/aad?user={user}&post_login_redirect_uri={redirect}", {}
+    )
+    assert reply.status == 302
+    cookie = dict(reply.headers)["Set-Cookie"]
+    assert "HttpOnly" in cookie and cookie.startswith(SESSION_COOKIE + "=")
+    return cookie.split(";")[0]
+
+
+def test_login_page_offers_the_demo_users_and_escapes_the_redirect() -> None:
+    auth = EasyAuth(_issuer, ("operator", "viewer"))
+    reply = auth.handle("GET", '/.auth/login/aad?post_login_redirect_uri=/x"><script>', {})
+    page = reply.body.decode()
+    assert reply.status == 200 and "user=operator" in page and "user=viewer" in page
+    assert "<script>" not in page
+
+
+def test_login_sets_a_session_and_honours_only_relative_redirects() -> None:
+    auth = EasyAuth(_issuer, ("operator",))
+    reply = auth.handle(
+        "GET", "/.auth/login/aad?user=operator&post_login_redirect_uri=/monitoring/#/x", {}
+    )
+    assert dict(reply.headers)["Location"] == "/monitoring/"  # the fragment never reaches a server
+    for evil in ("https://evil.test/", "//evil.test/", "javascript:alert(1)"):
+        reply = auth.handle(
+            "GET", f"/.auth/login/aad?user=operator&post_login_redirect_uri={evil}", {}
+        )
+        assert dict(reply.headers)["Location"] == "/"
+    assert auth.handle("GET", "/.auth/login/aad?user=mallory", {}).status == 400
+
+
+def test_me_reflects_the_session_and_logout_ends_it() -> None:
+    auth = EasyAuth(_issuer, ("operator",))
+    assert auth.handle("GET", "/.auth/me", {}).status == 401
+    cookie = _login(auth)
+    me = json.loads(auth.handle("GET", "/.auth/me", {"cookie": cookie}).body)
+    claims = {c["typ"]: c["val"] for c in me[0]["user_claims"]}
+    assert claims["oid"] == "oid-operator" and me[0]["provider_name"] == "aad"
+    out = auth.handle(
+        "GET", "/.auth/logout?post_logout_redirect_uri=/monitoring/", {"cookie": cookie}
+    )
+    assert out.status == 302 and "Max-Age=0" in dict(out.headers)["Set-Cookie"]
+    assert auth.handle("GET", "/.auth/me", {"cookie": cookie}).status == 401
+
+
+def test_client_sent_principal_headers_are_stripped_and_ours_injected() -> None:
+    auth = EasyAuth(_issuer, ("operator",))
+    forged = {
+        "x-ms-client-principal": "Zm9yZ2Vk",
+        "x-ms-token-aad-access-token": "forged",
+        "x-ms-client-principal-id": "admin",
+        "accept": "application/json",
+    }
+    assert auth.inbound_headers(forged) == {"accept": "application/json"}
+    cookie = _login(auth)
+    injected = auth.inbound_headers({**forged, "cookie": cookie})
+    principal = json.loads(base64.b64decode(injected["x-ms-client-principal"]))
+    assert {"typ": "oid", "val": "oid-operator"} in principal["claims"]
+    assert injected["x-ms-client-principal-id"] == "oid-operator"
+    assert injected["x-ms-token-aad-access-token"] != "forged"
+    assert (
+        auth.inbound_headers({"cookie": f"{SESSION_COOKIE}=guess"}).get("x-ms-client-principal")
+        is None
+    )
