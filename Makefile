@@ -10,7 +10,14 @@ STAMP_NODE := node_modules/.installed
 
 .PHONY: test dev deps lint typecheck contracts pytest bench clean
 
-deps: $(STAMP_PY) $(STAMP_NODE)
+CHROMIUM   := /usr/bin/chromium
+
+deps: $(STAMP_PY) $(STAMP_NODE) $(CHROMIUM)
+
+# Browser tests drive Debian's Chromium through Playwright; never a browser download.
+$(CHROMIUM):
+	apt-get install -y --no-install-recommends chromium || \
+	  (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
