@@ -9,6 +9,8 @@ from functools import lru_cache
 from shared.config import RUNS_QUEUE, RUNS_TABLE, TENANTS_TABLE, Settings, get_settings
 from shared.config import max_dequeue_count as host_max_dequeue_count
 from shared.operations.catalogue import build_registry
+from shared.operations.deps import OperationDeps
+from shared.operations.graph_access import GraphAccess, GraphEndpoints
 from shared.operations.registry import Registry
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.service import RunService
@@ -28,13 +30,21 @@ class Services:
     runs: RunService
     worker: RunWorker
     tenants: TenantStore
+    operations: OperationDeps
 
 
 def build_services(settings: Settings) -> Services:
-    storage = StorageClients.from_connection_string(settings.storage_connection_string)
+    storage = StorageClients.from_settings(settings)
     if settings.auto_provision_storage:
         storage.provision()
-    registry = build_registry(include_diagnostics=settings.enable_diagnostic_run_types)
+    tenants = TenantStore(storage.table(TENANTS_TABLE))
+    # The Intune run types: Graph per managed tenant (its Tenants row) and their stores.
+    operations = OperationDeps.from_storage(
+        storage, GraphAccess(tenants, GraphEndpoints.from_settings(settings))
+    )
+    registry = build_registry(
+        include_diagnostics=settings.enable_diagnostic_run_types, deps=operations
+    )
     runs = RunService(
         RunStore(storage.table(RUNS_TABLE)),
         QueueDispatcher(storage.queue(RUNS_QUEUE)),
@@ -54,7 +64,8 @@ def build_services(settings: Settings) -> Services:
         registry=registry,
         runs=runs,
         worker=worker,
-        tenants=TenantStore(storage.table(TENANTS_TABLE)),
+        tenants=tenants,
+        operations=operations,
     )
 
 

@@ -23,6 +23,24 @@ RUNS_QUEUE = "operation-runs"
 RUNS_POISON_QUEUE = f"{RUNS_QUEUE}-poison"
 # The connection (app setting name) the queue triggers use, as Functions names it.
 STORAGE_CONNECTION = "AzureWebJobsStorage"
+# What the run types produce, each partitioned by managed tenant id.
+ENTRA_GROUPS_TABLE = "EntraGroups"
+POLICY_INVENTORY_TABLE = "PolicyInventory"
+BACKUP_SETS_TABLE = "BackupSets"
+RESTORE_LEDGER_TABLE = "RestoreLedger"
+# Payloads too large for a table property (blob names start with the tenant id).
+POLICY_PAYLOADS_CONTAINER = "policy-payloads"
+BACKUP_PAYLOADS_CONTAINER = "backup-payloads"
+# Who may do what in which managed tenant (PK tenant id), and its mirror partitioned by
+# member (PK member object id) so "my tenants" is one partition query.
+TENANT_MEMBERS_TABLE = "TenantMembers"
+MEMBER_TENANTS_TABLE = "MemberTenants"
+# Initiator notifications (shared.notifications): in-app inbox (PK user object id), the
+# exactly-once delivery ledger (PK run id), per-user channel preferences, and their queue.
+NOTIFICATIONS_TABLE = "Notifications"
+NOTIFICATION_DELIVERIES_TABLE = "NotificationDeliveries"
+NOTIFICATION_PREFERENCES_TABLE = "NotificationPreferences"
+NOTIFICATIONS_QUEUE = "notifications"
 
 
 class Settings(BaseSettings):
@@ -38,6 +56,39 @@ class Settings(BaseSettings):
     # Registers diagnostics.noop (tests and benchmarks only; off in production).
     enable_diagnostic_run_types: bool = False
     public_base_url: str = "http://localhost:7071"
+    # Where Entra and Graph are: the public cloud by default, the local stand-in in dev.
+    graph_authority_base_url: str = "https://login.microsoftonline.com"
+    graph_base_url: str = "https://graph.microsoft.com"
+    # Dev/test only: trust this CA bundle (the local stand-in's) for Entra and Graph.
+    graph_ca_bundle: str | None = None
+    # Our API's app registration: the audience its bearer tokens carry (App ID URI; the
+    # client id is accepted too) and the credential it uses for on-behalf-of.
+    api_audience: str = ""
+    api_client_id: str = ""
+    api_client_secret: str = Field(default="", repr=False)
+    # Comma-separated tenant ids whose sign-ins the API accepts ("*": any tenant).
+    auth_trusted_tenants: str = ""
+    # Trust App Service Authentication's X-MS-CLIENT-PRINCIPAL header. Only where App
+    # Service (which strips client-sent copies) fronts the app; never locally by default.
+    auth_trust_app_service_principal: bool = False
+    # How long a caller's memberships are served from memory before they are re-read.
+    membership_cache_seconds: float = Field(default=30.0, ge=0)
+    # Identity-based storage (Azure): when any of these is set, storage is reached with
+    # DefaultAzureCredential (the app's managed identity) instead of the connection string.
+    # The same names configure the Functions host's own AzureWebJobsStorage connection.
+    storage_account_name: str = Field(default="", alias="AzureWebJobsStorage__accountName")
+    storage_blob_service_uri: str = Field(default="", alias="AzureWebJobsStorage__blobServiceUri")
+    storage_queue_service_uri: str = Field(default="", alias="AzureWebJobsStorage__queueServiceUri")
+    storage_table_service_uri: str = Field(default="", alias="AzureWebJobsStorage__tableServiceUri")
+    # A user-assigned identity's client id (system-assigned when empty).
+    storage_client_id: str = Field(default="", alias="AzureWebJobsStorage__clientId")
+    # Retention: completed runs older than this are purged by the retention timer.
+    run_retention_days: int = Field(default=90, ge=1)
+    retention_max_runs_per_invocation: int = Field(default=2000, ge=1)
+    # Telemetry: OpenTelemetry to Application Insights only when a connection string is set.
+    applicationinsights_connection_string: str = Field(default="", repr=False)
+    # "Authorization=AAD": ingestion with the managed identity (local auth off).
+    applicationinsights_authentication_string: str = ""
 
     @property
     def run_lease(self) -> timedelta:

@@ -1,11 +1,20 @@
-"""Storage clients from a connection string, and idempotent provisioning of what we use."""
+"""Storage clients, and idempotent provisioning of what we use.
+
+Two ways in: a connection string (Azurite locally, `UseDevelopmentStorage=true`), or, in
+Azure, identity-based: `AzureWebJobsStorage__accountName` and/or the per-service URIs
+(`__blobServiceUri`, `__queueServiceUri`, `__tableServiceUri`), reached with
+DefaultAzureCredential (the Function App's managed identity). The same setting names
+configure the Functions host's own connection, so one set of settings serves both.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableClient, TableServiceClient
+from azure.storage.blob import BlobServiceClient, ContainerClient
 from azure.storage.queue import (
     QueueClient,
     QueueServiceClient,
@@ -13,7 +22,29 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
-from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, RUNS_TABLE, TENANTS_TABLE
+from shared.config import (
+    BACKUP_PAYLOADS_CONTAINER,
+    BACKUP_SETS_TABLE,
+    ENTRA_GROUPS_TABLE,
+    MEMBER_TENANTS_TABLE,
+    NOTIFICATION_DELIVERIES_TABLE,
+    NOTIFICATION_PREFERENCES_TABLE,
+    NOTIFICATIONS_QUEUE,
+    NOTIFICATIONS_TABLE,
+    POLICY_INVENTORY_TABLE,
+    POLICY_PAYLOADS_CONTAINER,
+    RESTORE_LEDGER_TABLE,
+    RUNS_POISON_QUEUE,
+    RUNS_QUEUE,
+    RUNS_TABLE,
+    TENANT_MEMBERS_TABLE,
+    TENANTS_TABLE,
+)
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+
+    from shared.config import Settings
 
 AZURITE_ACCOUNT = "devstoreaccount1"
 # Azurite's well-known development key (public, documented; not a secret).
@@ -21,8 +52,24 @@ AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
-ALL_TABLES = (RUNS_TABLE, TENANTS_TABLE)
-ALL_QUEUES = (RUNS_QUEUE, RUNS_POISON_QUEUE)
+# What the run types write, besides the run core's own tables.
+OPERATION_TABLES = (
+    ENTRA_GROUPS_TABLE,
+    POLICY_INVENTORY_TABLE,
+    BACKUP_SETS_TABLE,
+    RESTORE_LEDGER_TABLE,
+)
+# Who may see and do what (shared.auth.membership).
+AUTH_TABLES = (TENANT_MEMBERS_TABLE, MEMBER_TENANTS_TABLE)
+# Initiator notifications (shared.notifications).
+NOTIFICATION_TABLES = (
+    NOTIFICATIONS_TABLE,
+    NOTIFICATION_DELIVERIES_TABLE,
+    NOTIFICATION_PREFERENCES_TABLE,
+)
+ALL_TABLES = (RUNS_TABLE, TENANTS_TABLE, *OPERATION_TABLES, *AUTH_TABLES, *NOTIFICATION_TABLES)
+ALL_QUEUES = (RUNS_QUEUE, RUNS_POISON_QUEUE, NOTIFICATIONS_QUEUE)
+ALL_CONTAINERS = (POLICY_PAYLOADS_CONTAINER, BACKUP_PAYLOADS_CONTAINER)
 
 
 def azurite_connection_string(
@@ -45,35 +92,142 @@ def expand_connection_string(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class StorageEndpoints:
+    """Service URIs of one storage account, for identity-based access."""
+
+    blob: str
+    queue: str
+    table: str
+
+
+def identity_endpoints(
+    account_name: str = "",
+    *,
+    blob_uri: str = "",
+    queue_uri: str = "",
+    table_uri: str = "",
+    suffix: str = "core.windows.net",
+) -> StorageEndpoints | None:
+    """The endpoints to use with a token credential, or None for connection-string mode.
+
+    An explicit service URI wins; the account name fills in the public-cloud default for
+    any service without one. Some URIs but no account name is a configuration error.
+    """
+    account = account_name.strip()
+    given = {"blob": blob_uri.strip(), "queue": queue_uri.strip(), "table": table_uri.strip()}
+    if not account and not any(given.values()):
+        return None
+    resolved: dict[str, str] = {}
+    for service, uri in given.items():
+        if not uri:
+            if not account:
+                raise ValueError(
+                    f"identity-based storage needs AzureWebJobsStorage__{service}ServiceUri "
+                    "or AzureWebJobsStorage__accountName"
+                )
+            uri = f"https://{account}.{service}.{suffix}"
+        resolved[service] = uri.rstrip("/")
+    return StorageEndpoints(**resolved)
+
+
+@dataclass(frozen=True)
 class StorageClients:
-    connection_string: str
+    connection_string: str = ""
+    endpoints: StorageEndpoints | None = None
+    credential: TokenCredential | None = None
 
     @classmethod
     def from_connection_string(cls, value: str) -> StorageClients:
         return cls(expand_connection_string(value))
 
+    @classmethod
+    def from_identity(
+        cls, endpoints: StorageEndpoints, credential: TokenCredential
+    ) -> StorageClients:
+        return cls(endpoints=endpoints, credential=credential)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StorageClients:
+        """Identity-based when the identity settings are present, else the connection string."""
+        endpoints = identity_endpoints(
+            settings.storage_account_name,
+            blob_uri=settings.storage_blob_service_uri,
+            queue_uri=settings.storage_queue_service_uri,
+            table_uri=settings.storage_table_service_uri,
+        )
+        if endpoints is None:
+            return cls.from_connection_string(settings.storage_connection_string)
+        from azure.identity import DefaultAzureCredential  # only where it is used
+
+        credential = DefaultAzureCredential(
+            managed_identity_client_id=settings.storage_client_id or None
+        )
+        return cls.from_identity(endpoints, credential)
+
+    @property
+    def uses_identity(self) -> bool:
+        return self.endpoints is not None
+
     def table(self, name: str) -> TableClient:
+        if self.endpoints is not None:
+            return TableClient(self.endpoints.table, name, credential=self.credential)
         return TableClient.from_connection_string(self.connection_string, table_name=name)
 
     def queue(self, name: str) -> QueueClient:
         # base64 on the wire: host.json's messageEncoding, which the Functions trigger expects.
+        encode, decode = TextBase64EncodePolicy(), TextBase64DecodePolicy()
+        if self.endpoints is not None:
+            return QueueClient(
+                self.endpoints.queue,
+                name,
+                credential=self.credential,
+                message_encode_policy=encode,
+                message_decode_policy=decode,
+            )
         return QueueClient.from_connection_string(
-            self.connection_string,
-            name,
-            message_encode_policy=TextBase64EncodePolicy(),
-            message_decode_policy=TextBase64DecodePolicy(),
+            self.connection_string, name, message_encode_policy=encode, message_decode_policy=decode
         )
 
+    def container(self, name: str) -> ContainerClient:
+        if self.endpoints is not None:
+            return ContainerClient(self.endpoints.blob, name, credential=self.credential)
+        return ContainerClient.from_connection_string(self.connection_string, name)
+
+    def table_service(self) -> TableServiceClient:
+        if self.endpoints is not None:
+            return TableServiceClient(self.endpoints.table, credential=self.credential)
+        return TableServiceClient.from_connection_string(self.connection_string)
+
+    def queue_service(self) -> QueueServiceClient:
+        if self.endpoints is not None:
+            return QueueServiceClient(self.endpoints.queue, credential=self.credential)
+        return QueueServiceClient.from_connection_string(self.connection_string)
+
+    def blob_service(self) -> BlobServiceClient:
+        if self.endpoints is not None:
+            return BlobServiceClient(self.endpoints.blob, credential=self.credential)
+        return BlobServiceClient.from_connection_string(self.connection_string)
+
     def provision(
-        self, tables: tuple[str, ...] = ALL_TABLES, queues: tuple[str, ...] = ALL_QUEUES
+        self,
+        tables: tuple[str, ...] = ALL_TABLES,
+        queues: tuple[str, ...] = ALL_QUEUES,
+        containers: tuple[str, ...] = ALL_CONTAINERS,
     ) -> None:
-        """Create missing tables and queues. Safe to call any number of times, concurrently."""
-        tsc = TableServiceClient.from_connection_string(self.connection_string)
+        """Create missing tables, queues and blob containers. Safe to call any number of
+        times, concurrently."""
+        tsc = self.table_service()
         for table in tables:
             tsc.create_table_if_not_exists(table)
-        qsc = QueueServiceClient.from_connection_string(self.connection_string)
+        qsc = self.queue_service()
         for queue in queues:
             try:
                 qsc.create_queue(queue)
+            except ResourceExistsError:
+                pass
+        bsc = self.blob_service()
+        for container in containers:
+            try:
+                bsc.create_container(container)
             except ResourceExistsError:
                 pass

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.operations.registry import Registry
 
+if TYPE_CHECKING:
+    from shared.operations.deps import OperationDeps
 
-def build_registry(*, include_diagnostics: bool) -> Registry:
+
+def build_registry(*, include_diagnostics: bool, deps: OperationDeps | None = None) -> Registry:
+    """Every run type. The Intune types need their dependencies (Graph, stores); without
+    `deps` (tools that only need the diagnostics type) they are left out."""
     registry = Registry()
+    if deps is not None:
+        from shared.operations.backup_capture import make_backup_capture
+        from shared.operations.directory_groups_sync import make_directory_groups_sync
+        from shared.operations.policy_sync import make_policy_sync
+        from shared.operations.restore_execute import make_restore_execute
+
+        for make in (
+            make_directory_groups_sync,
+            make_policy_sync,
+            make_backup_capture,
+            make_restore_execute,
+        ):
+            registry.register(make(deps))
     if include_diagnostics:
         from shared.operations.diagnostics import NOOP
 

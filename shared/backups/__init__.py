@@ -1,0 +1,1 @@
+"""Backup sets: immutable snapshots of a tenant's policies with their assignments."""

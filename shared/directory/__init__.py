@@ -1,0 +1,1 @@
+"""The directory cache: Entra groups per managed tenant, read without calling Graph."""

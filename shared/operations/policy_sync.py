@@ -1,0 +1,85 @@
+"""`policy.sync`: read the tenant's policies with their assignments into `PolicyInventory`.
+
+Each policy is an item. Policies deleted in the tenant leave the inventory, per kind,
+and only after that kind was listed without a failed item (an unreadable policy must
+not be taken for a deleted one).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.operations.deps import OperationDeps
+from shared.operations.items import restart_counts, run_item
+from shared.operations.policy_types import PolicyKinds
+from shared.operations.registry import RunType
+from shared.policies.graph import PolicyGraph
+from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
+from shared.policies.snapshot import parse_policy
+from shared.runs.context import RunContext
+
+
+class PolicySyncInputs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policy_types: PolicyKinds = Field(
+        default_factory=lambda: list(ALL_KIND_NAMES),
+        description="Which kinds to sync (default: all three)",
+    )
+
+
+def make_policy_sync(deps: OperationDeps) -> RunType:
+    def run(ctx: RunContext, inputs: PolicySyncInputs) -> dict[str, Any]:
+        restart_counts(ctx, "removed")
+        tenant_id = ctx.tenant_id
+        sync_id = f"{ctx.run.id}.{ctx.attempt}"
+        synced_at = deps.clock()
+        per_kind: dict[str, int] = {}
+        with deps.graph.client(tenant_id) as client:
+            graph = PolicyGraph(client)
+            for name in inputs.policy_types:
+                kind = kind_named(name)
+                failed_before = ctx.counts["failed"]
+                seen = 0
+                for page in graph.pages(kind):
+                    ctx.add_total(len(page))
+                    for index, raw in enumerate(page):
+                        ctx.check_cancelled()
+                        save = partial(_save, deps, tenant_id, kind, raw, sync_id, synced_at)
+                        run_item(ctx, _ref(kind.name, raw, seen + index), save)
+                    seen += len(page)
+                per_kind[name] = seen
+                if ctx.counts["failed"] == failed_before:
+                    ctx.add_count("removed", deps.inventory.remove_unseen(tenant_id, kind, sync_id))
+        return {"policies": per_kind, "synced_at": synced_at.isoformat()}
+
+    return RunType(
+        name="policy.sync",
+        title="Sync policies",
+        description=(
+            "Reads device configurations, compliance policies and settings catalog "
+            "policies, with their assignments, into the tenant's policy inventory."
+        ),
+        input_model=PolicySyncInputs,
+        handler=run,
+    )
+
+
+def _save(
+    deps: OperationDeps,
+    tenant_id: str,
+    kind: PolicyKind,
+    raw: Any,
+    sync_id: str,
+    synced_at: datetime,
+) -> None:
+    deps.inventory.save(tenant_id, parse_policy(kind, raw), sync_id, synced_at)
+
+
+def _ref(kind: str, raw: Any, index: int) -> str:
+    policy_id = raw.get("id") if isinstance(raw, dict) else None
+    return f"{kind}/{policy_id}" if isinstance(policy_id, str) else f"{kind}/#{index}"

@@ -1,0 +1,1 @@
+"""Small Table and Blob storage helpers shared by the stores run types write to."""

@@ -1,0 +1,78 @@
+"""JSON documents in Blob storage: payloads too large for a table property.
+
+Blob names start with the tenant id, so a tenant's documents share a prefix (listing or
+deleting one tenant's data never walks another's). Each document carries its SHA-256 in
+the row that points to it, so a reader can tell a torn or swapped blob from the real one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.storage.blob import ContainerClient, ContentSettings
+
+from shared.errors import AppError, StorageUnavailable
+
+_JSON = ContentSettings(content_type="application/json")
+
+
+class BlobMissing(AppError):
+    """A row points at a payload blob that is not there (or not the one written)."""
+
+    code = "payload_missing"
+
+
+def encode(document: Any) -> tuple[bytes, str]:
+    data = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return data, hashlib.sha256(data).hexdigest()
+
+
+class JsonBlobs:
+    def __init__(self, container: ContainerClient) -> None:
+        self._container = container
+
+    def put(self, name: str, document: Any) -> str:
+        """Write (or overwrite) a document; returns its SHA-256 (hex)."""
+        data, digest = encode(document)
+        try:
+            self._container.upload_blob(
+                name, data, overwrite=True, content_settings=_JSON, metadata={"sha256": digest}
+            )
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from None
+        return digest
+
+    def get(self, name: str, sha256: str | None = None) -> Any:
+        try:
+            data = self._container.download_blob(name).readall()
+        except ResourceNotFoundError:
+            raise BlobMissing(f"payload blob {name} is missing") from None
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from None
+        if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+            raise BlobMissing(f"payload blob {name} does not match its recorded digest")
+        return json.loads(data)
+
+    def delete(self, name: str) -> None:
+        """Remove a document; one already gone is fine (deletes are retried)."""
+        try:
+            self._container.delete_blob(name)
+        except ResourceNotFoundError:
+            pass
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from None
+
+
+def _unavailable(error: Exception) -> Exception:
+    status = getattr(error, "status_code", None)
+    if isinstance(status, int) and 400 <= status < 500 and status not in (408, 429):
+        return error  # our request was wrong: not worth a retry
+    return StorageUnavailable(f"blob storage failed ({status or type(error).__name__})")

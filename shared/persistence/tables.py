@@ -1,0 +1,123 @@
+"""Table Storage conventions for per-tenant stores: one partition per query, batched
+writes, transient failures as StorageUnavailable, values that fit a property.
+
+Every query here is bound to one PartitionKey and passes values with `parameters=`,
+never by string formatting (a tenant id or row key is data, not filter syntax).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
+from azure.data.tables import TableClient, TableEntity, TableTransactionError
+
+from shared.errors import StorageUnavailable
+
+# An entity-group transaction holds at most 100 entities of one partition.
+MAX_BATCH = 100
+# A string property holds 64 KiB of UTF-16: 32,768 UTF-16 code units. Stay under it.
+MAX_PROPERTY_CHARS = 30_000
+# "~" is the highest printable ASCII key character we use; "\x7f" bounds a prefix range.
+RANGE_END = "\x7f"
+
+Entity = dict[str, Any]
+
+
+def _is_transient(error: HttpResponseError) -> bool:
+    status = getattr(error, "status_code", None)
+    return status is None or status in (408, 429) or status >= 500
+
+
+@contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """Storage outages become StorageUnavailable (the queue retries); a 4xx stays as is."""
+    try:
+        yield
+    except (ServiceRequestError, ServiceResponseError) as error:
+        raise StorageUnavailable(
+            f"{what}: table storage unreachable ({type(error).__name__})"
+        ) from None
+    except TableTransactionError:
+        raise
+    except HttpResponseError as error:
+        if isinstance(error, ResourceNotFoundError) or not _is_transient(error):
+            raise
+        raise StorageUnavailable(f"{what}: table storage failed ({error.status_code})") from None
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    return prefix, prefix + RANGE_END
+
+
+def query_range(
+    table: TableClient,
+    partition: str,
+    key_range: tuple[str, str],
+    select: Sequence[str] | None = None,
+) -> Iterator[Entity]:
+    """Rows of one partition with lo <= RowKey < hi."""
+    with storage_errors(f"reading {table.table_name}"):
+        yield from table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": partition, "lo": key_range[0], "hi": key_range[1]},
+            select=list(select) if select else None,
+        )
+
+
+def get_row(table: TableClient, partition: str, row_key: str) -> TableEntity | None:
+    """One row by key (a TableEntity: its .metadata holds the ETag), or None."""
+    with storage_errors(f"reading {table.table_name}"):
+        try:
+            return table.get_entity(partition, row_key)
+        except ResourceNotFoundError:
+            return None
+
+
+def etag_of(row: object) -> str | None:
+    metadata = getattr(row, "metadata", None)
+    etag = metadata.get("etag") if isinstance(metadata, dict) else None
+    return etag if isinstance(etag, str) else None
+
+
+def _chunks(items: Sequence[Entity], size: int = MAX_BATCH) -> Iterator[Sequence[Entity]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def upsert_rows(table: TableClient, rows: Iterable[Entity]) -> int:
+    """Replace-upsert rows (all of one partition) in transactions of up to 100."""
+    items = list(rows)
+    with storage_errors(f"writing {table.table_name}"):
+        for chunk in _chunks(items):
+            table.submit_transaction([("upsert", row, {"mode": "replace"}) for row in chunk])
+    return len(items)
+
+
+def delete_rows(table: TableClient, partition: str, row_keys: Iterable[str]) -> int:
+    keys = list(row_keys)
+    rows = [{"PartitionKey": partition, "RowKey": key} for key in keys]
+    with storage_errors(f"deleting from {table.table_name}"):
+        for chunk in _chunks(rows):
+            table.submit_transaction([("delete", row) for row in chunk])
+    return len(keys)
+
+
+def fit_text(value: object, limit: int = 1024) -> str:
+    """A display string capped well inside one property (names, descriptions)."""
+    text = "" if value is None else str(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def json_property(value: Any) -> str | None:
+    """Compact JSON if it fits one string property, else None (the caller uses a blob)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return text if len(text.encode("utf-16-le")) // 2 <= MAX_PROPERTY_CHARS else None

@@ -1,0 +1,1 @@
+"""Restoring policies from a backup set into a tenant, once per backup item."""

@@ -1,0 +1,135 @@
+"""The pure rules of the Intune run types: policy checks, restore bodies, group mapping,
+input normalisation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from shared.errors import InputInvalid, PayloadTooLarge
+from shared.operations.backup_capture import BackupCaptureInputs
+from shared.operations.policy_sync import PolicySyncInputs
+from shared.operations.registry import RunType
+from shared.operations.restore_execute import RestoreInputs
+from shared.policies.kinds import COMPLIANCE_POLICIES, DEVICE_CONFIGURATIONS, SETTINGS_CATALOG
+from shared.policies.snapshot import MalformedPolicy, parse_policy
+from shared.restore.payload import creation_body, map_assignments, restore_marker
+
+G1, G2, G3 = (f"{n}0000000-0000-4000-8000-000000000000" for n in (1, 2, 3))
+GROUP = "#microsoft.graph.groupAssignmentTarget"
+EXCLUDE = "#microsoft.graph.exclusionGroupAssignmentTarget"
+ALL_DEVICES = "#microsoft.graph.allDevicesAssignmentTarget"
+
+
+def _target(kind: str, group: str | None = None) -> dict[str, Any]:
+    return {"target": {"@odata.type": kind, **({"groupId": group} if group else {})}}
+
+
+def test_parse_policy_refuses_what_cannot_be_stored_or_restored() -> None:
+    good = {"id": "abc-1", "displayName": "P", "@odata.type": "#microsoft.graph.x"}
+    assert parse_policy(DEVICE_CONFIGURATIONS, good).key == "device_configurations~abc-1"
+    for bad in (
+        {**good, "id": "a/b"},  # not a table key
+        {k: v for k, v in good.items() if k != "displayName"},
+        {**good, "@odata.type": None},
+        {**good, "assignments": [{"target": {"@odata.type": GROUP}}]},  # group without id
+        ["not", "an", "object"],
+    ):
+        with pytest.raises(MalformedPolicy):
+            parse_policy(DEVICE_CONFIGURATIONS, bad)
+    # The settings catalog names policies `name` and may omit @odata.type.
+    assert parse_policy(SETTINGS_CATALOG, {"id": "s1", "name": "SC"}).odata_type.endswith(
+        "deviceManagementConfigurationPolicy"
+    )
+
+
+def test_creation_body_strips_server_fields_and_carries_the_marker() -> None:
+    policy = {
+        "@odata.type": "#microsoft.graph.windows10CompliancePolicy",
+        "@odata.context": "https://graph/$metadata",
+        "id": "old",
+        "createdDateTime": "x",
+        "lastModifiedDateTime": "y",
+        "version": 3,
+        "displayName": "Baseline",
+        "description": "Windows baseline",
+        "passwordRequired": True,
+    }
+    marker = restore_marker("RUN1", "old")
+    body = creation_body(COMPLIANCE_POLICIES, policy, marker)
+    assert body["description"] == f"Windows baseline\n{marker}"
+    assert {
+        "id",
+        "createdDateTime",
+        "lastModifiedDateTime",
+        "version",
+        "@odata.context",
+    }.isdisjoint(body)
+    assert body["@odata.type"] == policy["@odata.type"] and body["passwordRequired"] is True
+    assert (
+        body["scheduledActionsForRule"][0]["scheduledActionConfigurations"][0]["actionType"]
+        == "block"
+    )
+    catalog = creation_body(SETTINGS_CATALOG, {"name": "SC", "settingCount": 2}, marker)
+    assert catalog == {"name": "SC", "description": marker}
+
+
+def test_group_mapping_retargets_and_reports_unmapped_groups() -> None:
+    assignments = [
+        _target(GROUP, G1),
+        _target(EXCLUDE, G2.upper()),
+        _target(GROUP, G3),
+        _target(ALL_DEVICES),
+    ]
+    mapped = map_assignments(assignments, {G1: "t1", G2: "t2"})
+    assert [a["target"].get("groupId") for a in mapped.targets] == ["t1", "t2", None]
+    assert mapped.unmapped_groups == [G3]
+    assert assignments[0]["target"]["groupId"] == G1  # the backup's data is not changed
+
+
+def test_inputs_are_normalised_so_equal_requests_are_the_same_run() -> None:
+    sync = RunType("policy.sync", "", "", PolicySyncInputs, lambda c, i: None)
+    assert sync.normalize({}) == sync.normalize(
+        {"policy_types": ["settings_catalog", "device_configurations", "compliance_policies"]}
+    )
+    capture = RunType("backup.capture", "", "", BackupCaptureInputs, lambda c, i: None)
+    assert capture.normalize({"policy_ids": ["B", "a", "b"]})["policy_ids"] == ["a", "b"]
+    restore = RunType("restore.execute", "", "", RestoreInputs, lambda c, i: None)
+    normal = restore.normalize(
+        {"backup_set_id": "01HZZZZZZZZZZZZZZZZZZZZZZZ", "group_mapping": {G1.upper(): G2}}
+    )
+    assert normal["group_mapping"] == {G1: G2} and normal["dry_run"] is False
+    too_many = {f"{i:08x}-0000-4000-8000-000000000000": G1 for i in range(151)}
+    with pytest.raises(InputInvalid):
+        restore.normalize(
+            {"backup_set_id": "01HZZZZZZZZZZZZZZZZZZZZZZZ", "group_mapping": too_many}
+        )
+    biggest = {
+        "backup_set_id": "01HZZZZZZZZZZZZZZZZZZZZZZZ",
+        "group_mapping": dict(list(too_many.items())[:150]),
+        "policy_ids": [f"{i:08x}-0000-4000-8000-000000000000" for i in range(100)],
+    }
+    try:
+        restore.normalize(biggest)  # the limits keep the largest inputs storable
+    except PayloadTooLarge:  # pragma: no cover - the assertion below explains
+        pytest.fail("the input limits allow inputs larger than a run can store")
+
+
+def test_the_catalogue_offers_the_four_types_with_their_input_schemas() -> None:
+    from typing import cast
+
+    from shared.operations.catalogue import build_registry
+    from shared.operations.deps import OperationDeps
+
+    registry = build_registry(include_diagnostics=False, deps=cast(OperationDeps, object()))
+    entries = {t.name: t.catalogue_entry() for t in registry}
+    assert sorted(entries) == [
+        "backup.capture",
+        "directory_groups.sync",
+        "policy.sync",
+        "restore.execute",
+    ]
+    assert all(e["title"] and e["description"] for e in entries.values())
+    assert entries["restore.execute"]["inputs_schema"]["required"] == ["backup_set_id"]
+    assert entries["directory_groups.sync"]["inputs_schema"]["additionalProperties"] is False
