@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -12,6 +11,7 @@ import pytest
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 
+from devhost.loader import _get_functions
 from shared import composition, config
 from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
 from shared.runs.model import Initiator, RunOutcome
@@ -32,11 +32,11 @@ def app_env(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     composition.services.cache_clear()
 
 
-@functools.cache  # the library's get_functions() can run only once per app
 def _functions() -> dict[str, func.Function]:
     import function_app
 
-    return {f.get_function_name(): f for f in function_app.app.get_functions()}
+    # The library's get_functions() can be listed once per app; devhost knows the way round.
+    return {f.get_function_name(): f for f in _get_functions(function_app.app)}
 
 
 def test_the_app_registers_worker_poison_and_reaper() -> None:
