@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from devhost import dev
 from devhost.host import DevHost
 from devhost.http_server import DEFAULT_MAX_BODY_BYTES
 from devhost.loader import HttpFunction, QueueFunction, TimerFunction, import_app
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--grace", type=float, default=30.0, help="shutdown grace, seconds")
     serve.add_argument("--log-level", default="INFO")
+    dev.add_commands(commands)
     return parser
 
 
@@ -117,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     # The storage SDK logs every HTTP call at INFO; that drowns the host's own lines.
     logging.getLogger("azure").setLevel(logging.WARNING)
+    if args.command == "token":
+        return dev.token(args)
+    if args.command == "dev":
+        return dev.dev(args, serve)
     return serve(args)
 
 

@@ -35,6 +35,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # socketserver's default backlog of 5 resets bursts of concurrent clients (20 portal
+    # tabs starting the same run); the real host accepts them.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: HttpApp, max_body: int) -> None:
         super().__init__(address, _Handler)

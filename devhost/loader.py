@@ -86,7 +86,12 @@ def _get_functions(app: func.FunctionApp) -> list[Any]:
     """
     if hasattr(app, "functions_bindings"):
         app.functions_bindings = None
-    return list(app.get_functions())
+    try:
+        return list(app.get_functions())
+    finally:
+        # ... and leave it empty, so whoever lists the app next is not told otherwise.
+        if hasattr(app, "functions_bindings"):
+            app.functions_bindings = None
 
 
 def _describe_one(function: Any, settings: AppSettings) -> FunctionSpec | None:

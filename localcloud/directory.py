@@ -6,7 +6,16 @@ import threading
 import uuid
 from dataclasses import dataclass
 
-from localcloud.seed import API_APP, API_CONSENTED_SCOPES, TENANTS, USERS, App, Tenant, User
+from localcloud.seed import (
+    API_APP,
+    API_CONSENTED_SCOPES,
+    AUTOMATION_APP,
+    TENANTS,
+    USERS,
+    App,
+    Tenant,
+    User,
+)
 
 _SP_NAMESPACE = uuid.UUID("0b7d1c5e-4f3a-4e2b-9a61-7c8d9e0f1a2b")
 
@@ -36,8 +45,8 @@ class Directory:
         return None
 
     def app(self, tenant: Tenant, client_id: str) -> App | None:
-        """An app usable in this tenant: its own registrations plus the multi-tenant API app."""
-        for app in (*tenant.apps, API_APP):
+        """An app usable in this tenant: its own registrations plus the multi-tenant apps."""
+        for app in (*tenant.apps, API_APP, AUTOMATION_APP):
             if app.client_id == client_id.lower():
                 return app
         return None

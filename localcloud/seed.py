@@ -24,6 +24,12 @@ API_AUDIENCE = "api://intune-runs-local"
 # The portal (a public SPA client) that asks for user tokens to our API.
 PORTAL_CLIENT_ID = "9d1f3b5a-2c4e-4a68-8b0d-6e2f4a1c3b44"
 
+# An automation client (a daemon of the MSP) that calls our API app-only: client
+# credentials for API_AUDIENCE give it the API's application roles below.
+AUTOMATION_CLIENT_ID = "e5f7a9c1-3b2d-4c6e-8f10-7a2b3c4d5e77"
+AUTOMATION_CLIENT_SECRET = "local-automation-secret-not-for-production"  # noqa: S105 - fake
+API_APP_ROLES = ("Operations.ReadWrite.All",)
+
 # Graph app-only registrations, one per managed tenant.
 CONTOSO_GRAPH_CLIENT_ID = "1b2c3d4e-5f60-4a7b-8c9d-0e1f2a3b4c55"
 CONTOSO_GRAPH_CLIENT_SECRET = "contoso-graph-secret-local"  # noqa: S105 - fake, public
@@ -68,6 +74,8 @@ class App:
     # App ID URIs that name this app as a resource (audiences it accepts).
     identifier_uris: tuple[str, ...] = ()
     supports_obo: bool = False
+    # Application roles of *our API* granted to this app (the `roles` of its API tokens).
+    api_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,13 @@ API_APP = App(
     secret=API_CLIENT_SECRET,
     identifier_uris=(API_AUDIENCE, API_CLIENT_ID),
     supports_obo=True,
+)
+
+AUTOMATION_APP = App(
+    client_id=AUTOMATION_CLIENT_ID,
+    display_name="Intune Runs Automation (local)",
+    secret=AUTOMATION_CLIENT_SECRET,
+    api_roles=API_APP_ROLES,
 )
 
 TENANTS = (

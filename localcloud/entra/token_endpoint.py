@@ -147,7 +147,7 @@ class TokenEndpoint:
         if resource in GRAPH_NAMES:
             audience, roles = GRAPH_RESOURCE, list(app.graph_roles)
         elif resource in API_APP.identifier_uris:
-            audience, roles = resource, []
+            audience, roles = resource, list(app.api_roles)
         else:
             return aad_error(
                 400,

@@ -1,0 +1,138 @@
+"""`python -m devhost dev` (what `make dev` runs) and `python -m devhost token`.
+
+dev: Azurite (data in .azurite/), the local Entra/Graph on https://127.0.0.1:7443 (state
+in .localcloud/), local.settings.json from the sample when missing, the demo tenants and
+members, then the host on :7071 until Ctrl-C stops everything. A second
+`python -m devhost serve --port N` reads the same local.settings.json, so it joins the
+same storage and local Entra/Graph as another Functions instance would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import ssl
+import sys
+from pathlib import Path
+
+import httpx
+
+from devhost.localstack import (
+    LOCALCLOUD_PORT,
+    STATE_FILE,
+    local_values,
+    seed_demo,
+    start_azurite,
+    write_local_settings,
+)
+from devhost.settings import LocalSettings, expand_development_storage
+from localcloud.seed import (
+    API_APP_ROLES,
+    API_AUDIENCE,
+    AUTOMATION_CLIENT_ID,
+    CONTOSO_TENANT_ID,
+)
+
+DEFAULT_PORT = 7071
+
+
+def banner(base_url: str) -> str:
+    return "\n".join(
+        [
+            "",
+            "Intune operation runs, running locally:",
+            f"  monitoring page  {base_url}/monitoring/",
+            f"  API base URL     {base_url}/api  (health: {base_url}/api/health)",
+            "  a bearer token   python -m devhost token --user operator|viewer|outsider",
+            "                   python -m devhost token --app   (app-only automation client)",
+            "  for example      TOKEN=$(.venv/bin/python -m devhost token --user operator)",
+            f'                   curl -H "Authorization: Bearer $TOKEN" {base_url}/api/tenants',
+            "Ctrl+C stops the host, the local Entra/Graph and Azurite.",
+            "",
+        ]
+    )
+
+
+def dev(args: argparse.Namespace, serve: object) -> int:
+    from localcloud import LocalCloud
+
+    root = args.script_root.resolve()
+    azurite = start_azurite(root)
+    cloud = None
+    try:
+        state = root / ".localcloud"
+        state.mkdir(exist_ok=True)
+        cloud = LocalCloud.start(port=args.cloud_port, state_dir=state)
+        (state / STATE_FILE).write_text(json.dumps(cloud.info(), indent=2), encoding="utf-8")
+        path = write_local_settings(root, local_values(cloud.base_url, cloud.ca_path))
+        settings = LocalSettings.load(path)
+        settings.apply_to(os.environ)
+        storage = os.environ.get("AzureWebJobsStorage", "UseDevelopmentStorage=true")
+        seed_demo(expand_development_storage(storage))
+        port = args.port if args.port is not None else settings.local_http_port or DEFAULT_PORT
+        print(banner(f"http://localhost:{port}"), flush=True)
+        args.port = port
+        return serve(args)  # type: ignore[operator, no-any-return]
+    finally:
+        if cloud is not None:
+            cloud.stop()
+        if azurite is not None:
+            azurite.terminate()
+            try:
+                azurite.wait(timeout=10)
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                azurite.kill()
+
+
+def token(args: argparse.Namespace) -> int:
+    """Print a bearer token for our API from the running local Entra (see `dev`)."""
+    state = args.script_root.resolve() / ".localcloud" / STATE_FILE
+    if not state.exists():
+        print("The local Entra is not running: start `make dev` first.", file=sys.stderr)
+        return 2
+    info = json.loads(state.read_text(encoding="utf-8"))
+    context = ssl.create_default_context(cafile=info["ca_path"])
+    if args.app:
+        path, body = (
+            "/_admin/tokens/app",
+            {
+                "tenant_id": CONTOSO_TENANT_ID,
+                "audience": API_AUDIENCE,
+                "roles": list(API_APP_ROLES),
+                "client_id": AUTOMATION_CLIENT_ID,
+            },
+        )
+    else:
+        path, body = "/_admin/tokens/user", {"user": args.user, "audience": API_AUDIENCE}
+    try:
+        reply = httpx.post(info["base_url"] + path, json=body, verify=context, timeout=10)
+    except httpx.HTTPError as error:
+        print(f"The local Entra did not answer ({error}); is `make dev` running?", file=sys.stderr)
+        return 2
+    if reply.status_code != 200:
+        print(f"No token: {reply.text}", file=sys.stderr)
+        return 1
+    print(reply.json()["access_token"])
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser("dev", help="Azurite + local Entra/Graph + seed + serve")
+    run.add_argument("--script-root", type=Path, default=Path.cwd())
+    run.add_argument("--port", type=int, help="HTTP port (default 7071)")
+    run.add_argument("--cloud-port", type=int, default=LOCALCLOUD_PORT)
+    run.add_argument("--app", default="function_app")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--no-workers", action="store_true")
+    run.add_argument("--settings", type=Path)
+    run.add_argument("--host-json", type=Path)
+    run.add_argument("--max-body-bytes", type=int)
+    run.add_argument("--grace", type=float, default=30.0)
+    run.add_argument("--log-level", default="INFO")
+    tok = commands.add_parser("token", help="print a bearer token from the local Entra")
+    tok.add_argument("--script-root", type=Path, default=Path.cwd())
+    who = tok.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", choices=("operator", "viewer", "outsider"))
+    who.add_argument("--app", action="store_true", help="app-only (automation client)")
+    tok.add_argument("--log-level", default="WARNING")

@@ -1,0 +1,163 @@
+"""The local stack behind `make dev`: Azurite, the local Entra/Graph, local.settings.json,
+and the demo data (tenants, memberships). Dev only; the app never imports devhost."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from localcloud.directory import Directory
+from localcloud.seed import (
+    API_AUDIENCE,
+    API_CLIENT_ID,
+    API_CLIENT_SECRET,
+    AUTOMATION_CLIENT_ID,
+    CONTOSO_TENANT_ID,
+    OPERATOR_OID,
+    TENANTS,
+    VIEWER_OID,
+)
+
+log = logging.getLogger("devhost.dev")
+
+AZURITE_PORTS = (10000, 10001, 10002)  # what UseDevelopmentStorage=true names
+LOCALCLOUD_PORT = 7443
+STATE_FILE = "localcloud.json"
+# The automation client's service principal in its home tenant (the app-only caller).
+AUTOMATION_OID = Directory.service_principal_oid(CONTOSO_TENANT_ID, AUTOMATION_CLIENT_ID)
+
+
+def graph_secret_setting(tenant_name: str) -> str:
+    """The app setting holding a demo tenant's Graph app secret (as in Azure: by name)."""
+    return f"LOCAL_GRAPH_SECRET_{tenant_name.upper()}"
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+def start_azurite(root: Path) -> subprocess.Popen[bytes] | None:
+    """Azurite on its default ports, data in .azurite/; None if one already listens."""
+    if all(port_open(p) for p in AZURITE_PORTS):
+        print("Azurite already listening on 10000-10002: using it.", flush=True)
+        return None
+    binary = root / "node_modules" / ".bin" / "azurite"
+    command = str(binary) if binary.exists() else shutil.which("azurite")
+    if command is None:
+        raise SystemExit("Azurite is not installed: run `make deps` (npm ci).")
+    data = root / ".azurite"
+    data.mkdir(exist_ok=True)
+    blob, queue, table = AZURITE_PORTS
+    process = subprocess.Popen(  # noqa: S603 - a fixed local binary
+        [
+            command,
+            "--location",
+            str(data),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(blob),
+            "--queueHost",
+            "127.0.0.1",
+            "--queuePort",
+            str(queue),
+            "--tableHost",
+            "127.0.0.1",
+            "--tablePort",
+            str(table),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not all(port_open(p) for p in AZURITE_PORTS):
+        if process.poll() is not None:
+            raise SystemExit(f"Azurite exited with {process.returncode}")
+        time.sleep(0.1)
+    if not all(port_open(p) for p in AZURITE_PORTS):
+        process.terminate()
+        raise SystemExit("Azurite did not start within 30 s")
+    return process
+
+
+def local_values(cloud_base_url: str, ca_path: Path) -> dict[str, str]:
+    """The settings a local run needs beyond the sample's defaults (fake, public secrets)."""
+    values = {
+        "GRAPH_AUTHORITY_BASE_URL": cloud_base_url,
+        "GRAPH_BASE_URL": cloud_base_url,
+        "GRAPH_CA_BUNDLE": str(ca_path.resolve()),
+        "API_AUDIENCE": API_AUDIENCE,
+        "API_CLIENT_ID": API_CLIENT_ID,
+        "API_CLIENT_SECRET": API_CLIENT_SECRET,
+        "AUTH_TRUSTED_TENANTS": ",".join(t.tenant_id for t in TENANTS),
+    }
+    for tenant in TENANTS:
+        values[graph_secret_setting(tenant.name)] = tenant.apps[0].secret
+    return values
+
+
+def write_local_settings(root: Path, values: dict[str, str]) -> Path:
+    """local.settings.json from the sample when missing; when present, only settings that
+    are missing or empty are filled in (a developer's own values win)."""
+    path = root / "local.settings.json"
+    fresh = not path.exists()
+    if fresh:
+        data: dict[str, Any] = json.loads(
+            (root / "local.settings.sample.json").read_text(encoding="utf-8")
+        )
+    else:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    current = data.setdefault("Values", {})
+    changed = fresh
+    for name, value in values.items():
+        if fresh or not str(current.get(name) or "").strip():
+            current[name] = value
+            changed = True
+    if changed:
+        path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def seed_demo(connection_string: str) -> None:
+    """Contoso and Fabrikam with their Graph apps; operator (operator on both), viewer
+    (readonly on Contoso), outsider (nothing), the automation app (operator on both)."""
+    from shared.auth.membership import Membership, MembershipStore, Role
+    from shared.config import MEMBER_TENANTS_TABLE, TENANT_MEMBERS_TABLE, TENANTS_TABLE
+    from shared.storage import StorageClients
+    from shared.tenants import GraphAppReference, ManagedTenant, TenantStore
+
+    storage = StorageClients.from_connection_string(connection_string)
+    storage.provision()
+    tenants = TenantStore(storage.table(TENANTS_TABLE))
+    members = MembershipStore(
+        storage.table(TENANT_MEMBERS_TABLE), storage.table(MEMBER_TENANTS_TABLE), ttl=0
+    )
+    grants = {
+        (OPERATOR_OID, "user"): {t.tenant_id: Role.OPERATOR for t in TENANTS},
+        (VIEWER_OID, "user"): {CONTOSO_TENANT_ID: Role.READONLY},
+        (AUTOMATION_OID, "app"): {t.tenant_id: Role.OPERATOR for t in TENANTS},
+    }
+    for tenant in TENANTS:
+        app = GraphAppReference(
+            client_id=tenant.apps[0].client_id,
+            credential_setting=graph_secret_setting(tenant.name),
+        )
+        tenants.upsert(ManagedTenant(tenant.tenant_id, tenant.name, graph_app=app))
+        for (oid, kind), roles in grants.items():
+            if tenant.tenant_id in roles:
+                members.grant(
+                    Membership(tenant.tenant_id, oid, roles[tenant.tenant_id], tenant.name, kind)
+                )

@@ -1,0 +1,55 @@
+"""The write use cases: start a run (ensure_run + dispatch_or_fail) and cancel one."""
+
+from __future__ import annotations
+
+from shared.api.models import StartRequest
+from shared.api.parsing import parse_body, run_path_id
+from shared.api.present import ApiResponse, Links, error_json, run_json
+from shared.auth.caller import Caller
+from shared.errors import DispatchFailed
+from shared.operations.registry import Registry
+from shared.runs.service import RunService
+
+# How long a client should wait before polling a new run (Durable Functions' convention).
+RETRY_AFTER_SECONDS = 5
+
+
+def start_operation(
+    runs: RunService, links: Links, tenant_id: str, caller: Caller, body: bytes
+) -> ApiResponse:
+    """202 + Location for a new run, 200 for the active identical one, 503 if not queued."""
+    request = parse_body(body, StartRequest)
+    run, created = runs.ensure_run(tenant_id, request.type, request.inputs, caller.initiator)
+    if created:
+        try:
+            run = runs.dispatch_or_fail(run)
+        except DispatchFailed as error:
+            failed = error.run if error.run is not None else run
+            payload = error_json(error)
+            payload["run"] = run_json(failed, links)
+            payload["view_url"] = links.view(failed.tenant_id, failed.id)
+            return ApiResponse(payload, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    payload = {
+        "run": run_json(run, links),
+        "deduplicated": not created,
+        "view_url": links.view(run.tenant_id, run.id),
+    }
+    if not created:
+        return ApiResponse(payload, 200)
+    headers = {
+        "Location": links.run(run.tenant_id, run.id),
+        "Retry-After": str(RETRY_AFTER_SECONDS),
+    }
+    return ApiResponse(payload, 202, headers)
+
+
+def cancel_operation(
+    runs: RunService, links: Links, tenant_id: str, raw_run_id: str | None
+) -> ApiResponse:
+    """Queued: cancelled now. Running: cancel requested. Completed: 409 (InvalidTransition)."""
+    run = runs.cancel(tenant_id, run_path_id(raw_run_id))
+    return ApiResponse({"run": run_json(run, links)})
+
+
+def catalogue(registry: Registry) -> ApiResponse:
+    return ApiResponse({"items": [t.catalogue_entry() for t in registry]})

@@ -1,0 +1,91 @@
+"""JSON shapes of the API: runs (with links), errors, RFC 3339 UTC times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote
+
+from shared.errors import AppError
+from shared.runs.model import Failure, OperationRun
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Links:
+    """Where a run lives: its API URL and the monitoring page's deep link."""
+
+    def __init__(self, public_base_url: str) -> None:
+        self.base = public_base_url.rstrip("/")
+
+    def run(self, tenant_id: str, run_id: str) -> str:
+        return f"{self.base}/api/tenants/{quote(tenant_id)}/operations/{quote(run_id)}"
+
+    def view(self, tenant_id: str, run_id: str) -> str:
+        return f"{self.base}/monitoring/#/tenants/{quote(tenant_id)}/runs/{quote(run_id)}"
+
+
+def failure_json(failure: Failure) -> dict[str, Any]:
+    return {
+        "code": failure.code,
+        "message": failure.message,
+        "item": failure.item,
+        "attempt": failure.attempt,
+        "at": rfc3339(failure.at),
+    }
+
+
+def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
+    """The run's fields (DESIGN section 3) without storage internals, plus links."""
+    return {
+        "id": run.id,
+        "tenant_id": run.tenant_id,
+        "type": run.type,
+        "status": run.status.value,
+        "outcome": run.outcome.value,
+        "initiator": {
+            "id": run.initiator.id,
+            "name": run.initiator.name,
+            "email": run.initiator.email,
+            "kind": run.initiator.kind,
+        },
+        "inputs": run.inputs,
+        "identity_hash": run.identity_hash,
+        "summary_counts": run.summary_counts,
+        "failures": [failure_json(f) for f in run.failures],
+        "result": run.result,
+        "attempt": run.attempt,
+        "lease_expires_at": rfc3339(run.lease_expires_at),
+        "cancel_requested": run.cancel_requested,
+        "created_at": rfc3339(run.created_at),
+        "started_at": rfc3339(run.started_at),
+        "updated_at": rfc3339(run.updated_at),
+        "completed_at": rfc3339(run.completed_at),
+        "links": {
+            "self": links.run(run.tenant_id, run.id),
+            "view": links.view(run.tenant_id, run.id),
+        },
+    }
+
+
+def error_json(error: AppError) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.details is not None:
+        body["details"] = error.details
+    return {"error": body}
+
+
+class ApiResponse:
+    """What a use case answers: a status, a JSON body and extra headers."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.body = body
+        self.status = status
+        self.headers = headers or {}

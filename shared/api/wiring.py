@@ -1,0 +1,106 @@
+"""The API's own composition root: identity, membership and the run *reads*.
+
+Deliberately free of shared.composition (which builds the run-type registry, whose
+handlers call Graph): the read routes import only this, so an import-linter contract can
+prove that no read route can reach Graph. Writes (start, cancel) use shared.composition's
+RunService, which carries the registry and the lifecycle events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from shared.api.access import Access
+from shared.api.present import Links
+from shared.auth.authenticate import Authenticator
+from shared.auth.membership import MembershipStore
+from shared.auth.tokens import TokenValidator
+from shared.backups.store import BackupStore
+from shared.config import (
+    BACKUP_PAYLOADS_CONTAINER,
+    BACKUP_SETS_TABLE,
+    ENTRA_GROUPS_TABLE,
+    MEMBER_TENANTS_TABLE,
+    RUNS_TABLE,
+    TENANT_MEMBERS_TABLE,
+    Settings,
+    get_settings,
+)
+from shared.directory.groups import EntraGroupsStore
+from shared.operations.registry import Registry
+from shared.persistence.blobs import JsonBlobs
+from shared.runs.dispatch import RunMessage
+from shared.runs.service import RunService
+from shared.runs.store import RunStore
+from shared.storage import StorageClients
+
+
+class ReadOnlyDispatch:
+    """The read side never starts a run; if it ever tried, it would fail loudly."""
+
+    def send(self, message: RunMessage) -> None:
+        raise RuntimeError("the API read side cannot dispatch runs")
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    settings: Settings
+    storage: StorageClients
+    access: Access
+    members: MembershipStore
+    runs: RunService  # get and list only
+    links: Links
+    groups: EntraGroupsStore
+    backups: BackupStore
+
+    @property
+    def obo_configured(self) -> bool:
+        return bool(self.settings.api_client_id and self.settings.api_client_secret)
+
+
+def build_api_services(settings: Settings) -> ApiServices:
+    storage = StorageClients.from_connection_string(settings.storage_connection_string)
+    if settings.auto_provision_storage:
+        storage.provision()
+    audiences = [settings.api_audience, settings.api_client_id]
+    validator = TokenValidator(
+        authority_base_url=settings.graph_authority_base_url,
+        audiences=[a for a in audiences if a],
+        trusted_tenants=settings.auth_trusted_tenants.split(","),
+        ca_bundle=settings.graph_ca_bundle,
+    )
+    members = MembershipStore(
+        storage.table(TENANT_MEMBERS_TABLE),
+        storage.table(MEMBER_TENANTS_TABLE),
+        ttl=settings.membership_cache_seconds,
+    )
+    authenticator = Authenticator(
+        validator, trust_app_service_principal=settings.auth_trust_app_service_principal
+    )
+    runs = RunService(
+        RunStore(storage.table(RUNS_TABLE)),
+        ReadOnlyDispatch(),
+        Registry(),
+        lease=settings.run_lease,
+        stale_queued_after=settings.stale_queued_after,
+    )
+    return ApiServices(
+        settings=settings,
+        storage=storage,
+        access=Access(authenticator, members),
+        members=members,
+        runs=runs,
+        links=Links(settings.public_base_url),
+        groups=EntraGroupsStore(storage.table(ENTRA_GROUPS_TABLE)),
+        backups=BackupStore(
+            storage.table(BACKUP_SETS_TABLE),
+            JsonBlobs(storage.container(BACKUP_PAYLOADS_CONTAINER)),
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def api_services() -> ApiServices:
+    """Built on first use, not at import: the host indexes functions without storage."""
+    return build_api_services(get_settings())

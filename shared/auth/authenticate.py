@@ -1,0 +1,27 @@
+"""From request headers to a Caller: a bearer token, or (only if trusted) Easy Auth's principal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.auth.caller import Caller
+from shared.auth.errors import Unauthenticated
+from shared.auth.principal import caller_from_principal
+from shared.auth.tokens import TokenValidator
+
+
+class Authenticator:
+    def __init__(self, tokens: TokenValidator, *, trust_app_service_principal: bool) -> None:
+        self._tokens = tokens
+        self._trust_principal = trust_app_service_principal
+
+    def authenticate(self, headers: Mapping[str, str]) -> Caller:
+        """`headers` with lower-case names. Raises Unauthenticated."""
+        if self._trust_principal:
+            caller = caller_from_principal(headers)
+            if caller is not None:
+                return caller
+        scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("a bearer token is required")
+        return self._tokens.caller(token.strip())
