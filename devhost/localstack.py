@@ -106,6 +106,18 @@ def local_values(cloud_base_url: str, ca_path: Path) -> dict[str, str]:
     }
     for tenant in TENANTS:
         values[graph_secret_setting(tenant.name)] = tenant.apps[0].secret
+    # Notifications: mail from the notifier mailbox of the operators' home tenant (Contoso
+    # here) and Teams cards to the local Workflows sink.
+    home = TENANTS[0]
+    values.update(
+        {
+            "NOTIFY_MAIL_SENDER": f"intune-runs@{home.domain}",
+            "NOTIFY_MAIL_TENANT_ID": home.tenant_id,
+            "NOTIFY_MAIL_CLIENT_ID": home.apps[0].client_id,
+            "NOTIFY_MAIL_CLIENT_SECRET": home.apps[0].secret,
+            "NOTIFY_TEAMS_WEBHOOK_URL": f"{cloud_base_url}/teams/webhooks/intune-runs",
+        }
+    )
     return values
 
 

@@ -82,6 +82,20 @@ class Settings(BaseSettings):
     storage_table_service_uri: str = Field(default="", alias="AzureWebJobsStorage__tableServiceUri")
     # A user-assigned identity's client id (system-assigned when empty).
     storage_client_id: str = Field(default="", alias="AzureWebJobsStorage__clientId")
+    # Notifications: channels per event (comma-separated in_app,email,teams), overridable
+    # per user. Email and Teams fire only when configured below.
+    notify_queued_channels: str = "in_app"
+    notify_completed_channels: str = "in_app,email,teams"
+    # sendMail from this mailbox (UPN) in the operators' home tenant, with that tenant's
+    # app registration (Mail.Send application permission, scoped by an access policy).
+    notify_mail_sender: str = ""
+    notify_mail_tenant_id: str = ""
+    notify_mail_client_id: str = ""
+    notify_mail_client_secret: str = Field(default="", repr=False)
+    # A Teams Workflows webhook URL (it carries a signature: a secret, from Key Vault).
+    notify_teams_webhook_url: str = Field(default="", repr=False)
+    notify_max_attempts: int = Field(default=6, ge=1, le=20)
+    notify_retry_base_seconds: float = Field(default=30.0, ge=0)
     # Retention: completed runs older than this are purged by the retention timer.
     run_retention_days: int = Field(default=90, ge=1)
     retention_max_runs_per_invocation: int = Field(default=2000, ge=1)

@@ -47,6 +47,8 @@ class Recipient:
 class ExternalChannel(Protocol):
     def send(self, recipient: Recipient, content: NotificationContent) -> None: ...
 
+    def close(self) -> None: ...
+
 
 class EmailChannel:
     """sendMail from a configured mailbox in the operator's home tenant, as MIME so the mail
@@ -55,6 +57,9 @@ class EmailChannel:
     def __init__(self, graph: GraphClient, sender: str) -> None:
         self._graph = graph
         self._sender = sender
+
+    def close(self) -> None:
+        self._graph.close()
 
     def send(self, recipient: Recipient, content: NotificationContent) -> None:
         if not recipient.email:
@@ -84,6 +89,9 @@ class TeamsChannel:
     def __init__(self, webhook_url: str, http: httpx.Client) -> None:
         self._url = webhook_url
         self._http = http
+
+    def close(self) -> None:
+        self._http.close()
 
     def send(self, recipient: Recipient, content: NotificationContent) -> None:
         card = render_card(

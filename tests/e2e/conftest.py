@@ -55,7 +55,7 @@ SEEDED_ROLES = {
 
 def reset_caches() -> None:
     config.get_settings.cache_clear()
-    composition.services.cache_clear()
+    composition.reset_services()
     wiring.api_services.cache_clear()
 
 

@@ -26,10 +26,10 @@ def app_env(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv("AUTO_PROVISION_STORAGE", "true")
     monkeypatch.setenv("ENABLE_DIAGNOSTIC_RUN_TYPES", "true")
     config.get_settings.cache_clear()
-    composition.services.cache_clear()
+    composition.reset_services()
     yield
     config.get_settings.cache_clear()
-    composition.services.cache_clear()
+    composition.reset_services()
 
 
 def _functions() -> dict[str, func.Function]:

@@ -1,0 +1,106 @@
+"""Builds the notification side from settings: the emitter the run service calls, the
+queue worker, and the stores the /api/me routes read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from shared.config import (
+    NOTIFICATION_DELIVERIES_TABLE,
+    NOTIFICATION_PREFERENCES_TABLE,
+    NOTIFICATIONS_QUEUE,
+    NOTIFICATIONS_TABLE,
+    Settings,
+)
+from shared.graph import GraphClient, GraphCredentials
+from shared.graph.tls import verify_for
+from shared.notifications.channels import EmailChannel, ExternalChannel, TeamsChannel
+from shared.notifications.emitter import QueueNotifications
+from shared.notifications.inbox import Inbox
+from shared.notifications.ledger import DeliveryLedger
+from shared.notifications.message import Channel
+from shared.notifications.preferences import ChannelPlan, PreferenceStore
+from shared.notifications.worker import NotificationWorker, RetrySchedule
+from shared.operations.registry import Registry
+from shared.runs.model import OperationRun
+from shared.runs.store import RunStore
+from shared.storage import StorageClients
+from shared.tenants import TenantStore
+
+# A claim older than this is presumed dead (its worker crashed mid-send).
+SEND_LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class NotificationServices:
+    emitter: QueueNotifications
+    worker: NotificationWorker
+    inbox: Inbox
+    preferences: PreferenceStore
+    channels: dict[Channel, ExternalChannel]
+
+    def close(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+
+
+def external_channels(settings: Settings) -> dict[Channel, ExternalChannel]:
+    """The channels this deployment has configured; the others never fire."""
+    channels: dict[Channel, ExternalChannel] = {}
+    if settings.notify_mail_sender and settings.notify_mail_client_id:
+        graph = GraphClient(
+            GraphCredentials(
+                tenant_id=settings.notify_mail_tenant_id,
+                client_id=settings.notify_mail_client_id,
+                client_secret=settings.notify_mail_client_secret or None,
+                authority_base_url=settings.graph_authority_base_url,
+                graph_base_url=settings.graph_base_url,
+                ca_bundle=settings.graph_ca_bundle,
+            )
+        )
+        channels[Channel.EMAIL] = EmailChannel(graph, settings.notify_mail_sender)
+    if settings.notify_teams_webhook_url:
+        http = httpx.Client(timeout=10, verify=verify_for(settings.graph_ca_bundle))
+        channels[Channel.TEAMS] = TeamsChannel(settings.notify_teams_webhook_url, http)
+    return channels
+
+
+def build_notifications(
+    settings: Settings,
+    storage: StorageClients,
+    *,
+    runs: RunStore,
+    tenants: TenantStore,
+    registry: Registry,
+    view_url: Callable[[OperationRun], str],
+    clock: Callable[[], datetime],
+) -> NotificationServices:
+    queue = storage.queue(NOTIFICATIONS_QUEUE)
+    channels = external_channels(settings)
+    preferences = PreferenceStore(
+        storage.table(NOTIFICATION_PREFERENCES_TABLE),
+        ChannelPlan.parse(settings.notify_queued_channels, settings.notify_completed_channels),
+        frozenset({Channel.IN_APP, *channels}),
+    )
+    inbox = Inbox(storage.table(NOTIFICATIONS_TABLE))
+    worker = NotificationWorker(
+        runs=runs,
+        tenants=tenants,
+        registry=registry,
+        preferences=preferences,
+        inbox=inbox,
+        ledger=DeliveryLedger(storage.table(NOTIFICATION_DELIVERIES_TABLE), lease=SEND_LEASE),
+        channels=channels,
+        retry_queue=queue,
+        view_url=view_url,
+        clock=clock,
+        schedule=RetrySchedule(
+            max_attempts=settings.notify_max_attempts,
+            base_seconds=settings.notify_retry_base_seconds,
+        ),
+    )
+    return NotificationServices(QueueNotifications(queue), worker, inbox, preferences, channels)
