@@ -8,6 +8,7 @@ import azure.functions as func
 
 from shared.composition import services
 from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
+from shared.telemetry import run_log_context
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +18,8 @@ bp = func.Blueprint()
 @bp.function_name("run_worker")
 @bp.queue_trigger(arg_name="msg", queue_name=RUNS_QUEUE, connection=STORAGE_CONNECTION)
 def run_worker(msg: func.QueueMessage) -> None:
-    services().worker.process(msg.get_body(), msg.dequeue_count or 1)
+    with run_log_context(msg.get_body(), msg.dequeue_count):  # run fields on every log line
+        services().worker.process(msg.get_body(), msg.dequeue_count or 1)
 
 
 @bp.function_name("run_poison")

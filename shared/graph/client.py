@@ -22,6 +22,7 @@ from shared.graph.errors import (
 from shared.graph.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
 from shared.graph.tls import verify_for
 from shared.graph.tokens import MsalApps, TokenProvider
+from shared.telemetry.spans import graph_span
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # Connect failures never reached Graph, so even a POST may be sent again.
@@ -108,9 +109,11 @@ class GraphClient:
         for attempt in range(1, policy.max_attempts + 1):
             last = attempt == policy.max_attempts
             try:
-                response = self._http.request(
-                    method, url, params=params, json=json, content=content, headers=headers
-                )
+                with graph_span(method, url, attempt) as span:
+                    response = self._http.request(
+                        method, url, params=params, json=json, content=content, headers=headers
+                    )
+                    span.set_attribute("http.response.status_code", response.status_code)
             except httpx.TransportError as error:
                 may_resend = isinstance(error, _NOT_SENT) or method in _IDEMPOTENT
                 if may_resend and not last:

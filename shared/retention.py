@@ -1,0 +1,373 @@
+"""Retention: purge completed runs older than a number of days, tenant by tenant.
+
+What goes with a run: its in-app notifications (`Notifications`, PK initiator id, one
+RowKey range per run), its delivery ledger (`NotificationDeliveries`, PK run id), a
+restore run's ledger rows (`RestoreLedger`, RowKeys `<run id>~...`) and, for a capture
+run that never sealed its backup set, that partial set and its blobs. A *complete*
+backup set outlives the run that made it: it is the customer's data, restores read it.
+
+Never an active run:
+- only rows with Status `completed` are candidates (the query says so, and so does a
+  re-check of each row);
+- a run whose id an active-lock row still names is skipped (a lock exists exactly while
+  its run is queued or running; a lock naming a completed run is the reaper's business);
+- every run-row delete carries If-Match with the ETag read, so a row that changed since
+  it was read is left alone.
+
+Bounded: run rows go in entity-group transactions of at most 100 deletes (one tenant
+partition each), and one invocation deletes at most `max_runs_per_invocation` runs,
+shared fairly between tenants. Dependents are deleted before their run, so a crash
+half way leaves nothing orphaned: the next invocation finds the run and finishes.
+
+Old runs are found without touching new ones: run RowKeys sort newest first (mirrored
+ULIDs), so "created before the cutoff" is a RowKey range that starts at the cutoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.data.tables import TableClient, TableTransactionError
+from azure.storage.blob import ContainerClient
+
+from shared.config import (
+    BACKUP_PAYLOADS_CONTAINER,
+    BACKUP_SETS_TABLE,
+    NOTIFICATION_DELIVERIES_TABLE,
+    NOTIFICATIONS_TABLE,
+    RESTORE_LEDGER_TABLE,
+    RUNS_TABLE,
+    Settings,
+)
+from shared.persistence.tables import etag_of, prefix_range, query_range, storage_errors
+from shared.runs.identity import LOCK_RANGE, RUN_PREFIX, RUN_RANGE, run_id_from_row_key
+from shared.runs.identity import run_row_key as _run_row_key
+from shared.storage import StorageClients
+from shared.telemetry.spans import storage_span
+
+log = logging.getLogger(__name__)
+
+MAX_TRANSACTION = 100  # entity-group transaction limit (one partition, <= 100 entities)
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_COMPLETED = "completed"
+_BACKUP_COMPLETE = "complete"
+
+
+def run_id_floor(at: datetime) -> str:
+    """The smallest run id (ULID) minted at `at`: every older run's id sorts below it."""
+    value = int(at.timestamp() * 1000) << 80
+    chars = []
+    for _ in range(26):
+        chars.append(_ALPHABET[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def older_runs_range(cutoff: datetime) -> tuple[str, str]:
+    """RowKeys of runs created before `cutoff` (exclusive lower bound, exclusive upper)."""
+    return _run_row_key(run_id_floor(cutoff)), RUN_RANGE[1]
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    max_age: timedelta
+    max_runs_per_invocation: int = 2000
+    batch_size: int = MAX_TRANSACTION
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= MAX_TRANSACTION:
+            raise ValueError(f"batch_size must be 1..{MAX_TRANSACTION}")
+        if self.max_runs_per_invocation < 1:
+            raise ValueError("max_runs_per_invocation must be positive")
+        if self.max_age <= timedelta(0):
+            raise ValueError("max_age must be positive")
+
+
+@dataclass
+class RetentionReport:
+    tenants: int = 0
+    runs_deleted: int = 0
+    skipped_locked: int = 0
+    skipped_changed: int = 0
+    transactions: int = 0
+    notifications_deleted: int = 0
+    deliveries_deleted: int = 0
+    ledger_rows_deleted: int = 0
+    backup_sets_deleted: int = 0
+    blobs_deleted: int = 0
+    capped: bool = False
+    deleted_run_ids: list[str] = field(default_factory=list, repr=False)
+
+
+@dataclass(frozen=True)
+class RetentionTables:
+    """Where a run's data lives. Any of the dependents may be absent (not deployed)."""
+
+    runs: TableClient
+    notifications: TableClient | None = None
+    deliveries: TableClient | None = None
+    restore_ledger: TableClient | None = None
+    backup_sets: TableClient | None = None
+    backup_blobs: ContainerClient | None = None
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    tenant_id: str
+    run_id: str
+    row_key: str
+    etag: str | None
+    initiator_id: str
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunRetention:
+    def __init__(
+        self,
+        tables: RetentionTables,
+        policy: RetentionPolicy,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self._t = tables
+        self._policy = policy
+        self._clock = clock
+
+    def purge(self, tenant_ids: Iterable[str]) -> RetentionReport:
+        tenants = list(dict.fromkeys(tenant_ids))
+        report = RetentionReport(tenants=len(tenants))
+        cutoff = self._clock() - self._policy.max_age
+        budget = self._policy.max_runs_per_invocation
+        # A fair share per tenant first, so one tenant's backlog cannot starve the others;
+        # what is left of the budget then goes to the tenants that used up their share.
+        share = max(1, budget // max(1, len(tenants)))
+        backlog: list[str] = []
+        for tenant_id in tenants:
+            if budget <= 0:
+                report.capped = True
+                break
+            limit = min(share, budget)
+            deleted = self._purge_tenant(tenant_id, cutoff, limit, report)
+            budget -= deleted
+            if deleted >= limit:
+                backlog.append(tenant_id)
+        for tenant_id in backlog:
+            if budget <= 0:
+                break
+            budget -= self._purge_tenant(tenant_id, cutoff, budget, report)
+        if budget <= 0:
+            report.capped = True
+        return report
+
+    # -- one tenant ---------------------------------------------------------------------------
+
+    def _purge_tenant(
+        self, tenant_id: str, cutoff: datetime, limit: int, report: RetentionReport
+    ) -> int:
+        with storage_span("retention.purge_tenant", tenant_id) as span:
+            deleted = self._purge_tenant_rows(tenant_id, cutoff, limit, report)
+            span.set_attribute("retention.runs_deleted", deleted)
+            return deleted
+
+    def _purge_tenant_rows(
+        self, tenant_id: str, cutoff: datetime, limit: int, report: RetentionReport
+    ) -> int:
+        locked = self._locked_run_ids(tenant_id)
+        deleted = 0
+        batch: list[_Candidate] = []
+        for candidate in self._candidates(tenant_id, cutoff, locked, report):
+            batch.append(candidate)
+            if len(batch) >= min(self._policy.batch_size, limit - deleted):
+                deleted += self._purge_batch(batch, report)
+                batch = []
+                if deleted >= limit:
+                    break
+        if batch and deleted < limit:
+            deleted += self._purge_batch(batch, report)
+        return deleted
+
+    def _locked_run_ids(self, tenant_id: str) -> set[str]:
+        rows = query_range(self._t.runs, tenant_id, LOCK_RANGE, ("RunId",))
+        return {str(row["RunId"]) for row in rows if row.get("RunId")}
+
+    def _candidates(
+        self, tenant_id: str, cutoff: datetime, locked: set[str], report: RetentionReport
+    ) -> Iterator[_Candidate]:
+        lo, hi = older_runs_range(cutoff)
+        with storage_errors("reading OperationRuns"):
+            rows = self._t.runs.query_entities(
+                "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi and Status eq @status",
+                parameters={"pk": tenant_id, "lo": lo, "hi": hi, "status": _COMPLETED},
+                select=["PartitionKey", "RowKey", "Status", "CompletedAt", "InitiatorId"],
+                results_per_page=MAX_TRANSACTION,
+            )
+            for row in rows:
+                if row.get("Status") != _COMPLETED or not row["RowKey"].startswith(RUN_PREFIX):
+                    continue
+                completed_at = row.get("CompletedAt")
+                if isinstance(completed_at, datetime) and _aware(completed_at) >= cutoff:
+                    continue  # created long ago but finished recently: not yet
+                run_id = run_id_from_row_key(row["RowKey"])
+                if run_id in locked:
+                    report.skipped_locked += 1
+                    continue
+                yield _Candidate(
+                    tenant_id=tenant_id,
+                    run_id=run_id,
+                    row_key=row["RowKey"],
+                    etag=etag_of(row),
+                    initiator_id=str(row.get("InitiatorId") or ""),
+                )
+
+    def _purge_batch(self, batch: Sequence[_Candidate], report: RetentionReport) -> int:
+        for candidate in batch:
+            self._purge_dependents(candidate, report)
+        deleted = self._delete_runs(batch, report)
+        for candidate in deleted:
+            report.deleted_run_ids.append(candidate.run_id)
+        report.runs_deleted += len(deleted)
+        return len(deleted)
+
+    def _delete_runs(
+        self, batch: Sequence[_Candidate], report: RetentionReport
+    ) -> list[_Candidate]:
+        operations: list[Any] = [
+            (
+                "delete",
+                {"PartitionKey": c.tenant_id, "RowKey": c.row_key},
+                {"etag": c.etag, "match_condition": MatchConditions.IfNotModified},
+            )
+            for c in batch
+        ]
+        try:
+            with storage_errors("deleting runs"):
+                self._t.runs.submit_transaction(operations)
+            report.transactions += 1
+            return list(batch)
+        except TableTransactionError:
+            pass  # one row changed or vanished: the whole batch rolled back; go one by one
+        done: list[_Candidate] = []
+        for candidate in batch:
+            try:
+                with storage_errors("deleting a run"):
+                    self._t.runs.delete_entity(
+                        candidate.tenant_id,
+                        candidate.row_key,
+                        etag=candidate.etag,
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                done.append(candidate)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                report.skipped_changed += 1
+            except HttpResponseError as error:
+                if error.status_code not in (404, 412):
+                    raise
+                report.skipped_changed += 1
+        return done
+
+    # -- what goes with a run -----------------------------------------------------------------
+
+    def _purge_dependents(self, c: _Candidate, report: RetentionReport) -> None:
+        t = self._t
+        if t.notifications is not None and c.initiator_id:
+            # Inbox RowKeys are `<mirrored run id>~<event>`: one range per run.
+            prefix = _run_row_key(c.run_id)[len(RUN_PREFIX) :] + "~"
+            report.notifications_deleted += _delete_range(
+                t.notifications, c.initiator_id, prefix_range(prefix)
+            )
+        if t.deliveries is not None:
+            report.deliveries_deleted += _delete_range(t.deliveries, c.run_id, ("", "\x7f"))
+        if t.restore_ledger is not None:
+            report.ledger_rows_deleted += _delete_range(
+                t.restore_ledger, c.tenant_id, prefix_range(f"{c.run_id}~")
+            )
+        if t.backup_sets is not None:
+            self._purge_unsealed_backup(c, report)
+
+    def _purge_unsealed_backup(self, c: _Candidate, report: RetentionReport) -> None:
+        """A capture run that ended without sealing its set left a partial set: garbage."""
+        assert self._t.backup_sets is not None  # noqa: S101 - checked by the caller
+        table = self._t.backup_sets
+        with storage_errors("reading BackupSets"):
+            try:
+                header = table.get_entity(c.tenant_id, f"set~{c.run_id}")
+            except ResourceNotFoundError:
+                return
+        if header.get("Status") == _BACKUP_COMPLETE:
+            return
+        if self._t.backup_blobs is not None:
+            prefix = f"{c.tenant_id}/{c.run_id}/"
+            for blob in self._t.backup_blobs.list_blobs(name_starts_with=prefix):
+                try:
+                    self._t.backup_blobs.delete_blob(blob.name)
+                    report.blobs_deleted += 1
+                except ResourceNotFoundError:
+                    pass
+        _delete_range(table, c.tenant_id, prefix_range(f"item~{c.run_id}~"))
+        _delete_keys(table, c.tenant_id, [f"set~{c.run_id}"])
+        report.backup_sets_deleted += 1
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _delete_range(table: TableClient, partition: str, key_range: tuple[str, str]) -> int:
+    keys = [row["RowKey"] for row in query_range(table, partition, key_range, ("RowKey",))]
+    return _delete_keys(table, partition, keys)
+
+
+def _delete_keys(table: TableClient, partition: str, keys: Sequence[str]) -> int:
+    """Delete rows of one partition, <= 100 per transaction; rows already gone are fine."""
+    deleted = 0
+    for start in range(0, len(keys), MAX_TRANSACTION):
+        chunk = keys[start : start + MAX_TRANSACTION]
+        try:
+            with storage_errors(f"deleting from {table.table_name}"):
+                table.submit_transaction(
+                    [("delete", {"PartitionKey": partition, "RowKey": key}) for key in chunk]
+                )
+            deleted += len(chunk)
+            continue
+        except TableTransactionError:
+            pass  # someone deleted one meanwhile: fall back to single deletes
+        for key in chunk:
+            with storage_errors(f"deleting from {table.table_name}"):
+                try:
+                    table.delete_entity(partition, key)
+                    deleted += 1
+                except ResourceNotFoundError:
+                    pass
+    return deleted
+
+
+def retention_from_storage(
+    storage: StorageClients, settings: Settings, *, clock: Callable[[], datetime] = _utcnow
+) -> RunRetention:
+    """The deployed wiring: every table a run's data lives in, and the settings' policy."""
+    tables = RetentionTables(
+        runs=storage.table(RUNS_TABLE),
+        notifications=storage.table(NOTIFICATIONS_TABLE),
+        deliveries=storage.table(NOTIFICATION_DELIVERIES_TABLE),
+        restore_ledger=storage.table(RESTORE_LEDGER_TABLE),
+        backup_sets=storage.table(BACKUP_SETS_TABLE),
+        backup_blobs=storage.container(BACKUP_PAYLOADS_CONTAINER),
+    )
+    policy = RetentionPolicy(
+        max_age=timedelta(days=settings.run_retention_days),
+        max_runs_per_invocation=settings.retention_max_runs_per_invocation,
+    )
+    return RunRetention(tables, policy, clock=clock)
