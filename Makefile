@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: test dev deps lint typecheck contracts pytest bench clean
+.PHONY: test dev deps lint typecheck contracts pytest bench bench-http clean
 
 CHROMIUM   := /usr/bin/chromium
 
@@ -46,6 +46,10 @@ test: deps lint typecheck contracts pytest
 
 bench: deps
 	$(PY) -m bench.runs_bench
+
+# Start and list over HTTP through the local host vs the raw storage floor, 1-8 clients.
+bench-http: deps
+	$(PY) -m bench.http_bench
 
 # Azurite (.azurite/), the local Entra/Graph (.localcloud/), local.settings.json from the
 # sample when missing, the demo tenants and members, then the host on :7071. Ctrl-C stops all.

@@ -6,6 +6,7 @@ from functions.http_directory import bp as http_directory
 from functions.http_health import bp as http_health
 from functions.http_me import bp as http_me
 from functions.http_monitoring import bp as http_monitoring
+from functions.http_openapi import bp as http_openapi
 from functions.http_operations import bp as http_operations
 from functions.http_reads import bp as http_reads
 from functions.notification_triggers import bp as notification_triggers
@@ -24,3 +25,4 @@ app.register_functions(http_operations)
 app.register_functions(http_directory)
 app.register_functions(http_monitoring)
 app.register_functions(http_me)
+app.register_functions(http_openapi)

@@ -64,6 +64,7 @@ def serve(args: argparse.Namespace) -> int:
         workers=not args.no_workers,
         max_body_bytes=args.max_body_bytes or _body_limit_setting(),
         shutdown_grace=args.grace,
+        easy_auth=getattr(args, "easy_auth", None),  # `dev` sets it; bare `serve` has none
     )
     stop = threading.Event()
     signals = {"count": 0}

@@ -21,6 +21,8 @@ import httpx
 from devhost.localstack import (
     LOCALCLOUD_PORT,
     STATE_FILE,
+    TRUST_PRINCIPAL_SETTING,
+    demo_easy_auth,
     local_values,
     seed_demo,
     start_azurite,
@@ -42,7 +44,7 @@ def banner(base_url: str) -> str:
         [
             "",
             "Intune operation runs, running locally:",
-            f"  monitoring page  {base_url}/monitoring/",
+            f"  monitoring page  {base_url}/monitoring/  (sign in as operator, viewer or outsider)",
             f"  API base URL     {base_url}/api  (health: {base_url}/api/health)",
             "  a bearer token   python -m devhost token --user operator|viewer|outsider",
             "                   python -m devhost token --app   (app-only automation client)",
@@ -71,6 +73,11 @@ def dev(args: argparse.Namespace, serve: object) -> int:
         storage = os.environ.get("AzureWebJobsStorage", "UseDevelopmentStorage=true")
         seed_demo(expand_development_storage(storage))
         port = args.port if args.port is not None else settings.local_http_port or DEFAULT_PORT
+        # App Service Authentication in front of the host, as in Azure: it strips
+        # client-sent principal headers, so the app may trust the ones it injects. Set in
+        # this process only: a bare `devhost serve` has no such front and must not trust.
+        os.environ[TRUST_PRINCIPAL_SETTING] = "true"
+        args.easy_auth = demo_easy_auth(cloud)
         print(banner(f"http://localhost:{port}"), flush=True)
         args.port = port
         return serve(args)  # type: ignore[operator, no-any-return]

@@ -10,8 +10,9 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from devhost.easyauth import EasyAuth
 from localcloud.directory import Directory
 from localcloud.seed import (
     API_AUDIENCE,
@@ -24,6 +25,9 @@ from localcloud.seed import (
     VIEWER_OID,
 )
 
+if TYPE_CHECKING:
+    from localcloud import LocalCloud
+
 log = logging.getLogger("devhost.dev")
 
 AZURITE_PORTS = (10000, 10001, 10002)  # what UseDevelopmentStorage=true names
@@ -31,6 +35,11 @@ LOCALCLOUD_PORT = 7443
 STATE_FILE = "localcloud.json"
 # The automation client's service principal in its home tenant (the app-only caller).
 AUTOMATION_OID = Directory.service_principal_oid(CONTOSO_TENANT_ID, AUTOMATION_CLIENT_ID)
+# The demo users the local sign-in offers (see seed_demo for what each may do).
+DEMO_USERS = ("operator", "viewer", "outsider")
+# Trust App Service Authentication's principal header: only where the local App Service
+# Authentication runs in front of the app and strips client-sent copies, as Azure does.
+TRUST_PRINCIPAL_SETTING = "AUTH_TRUST_APP_SERVICE_PRINCIPAL"
 
 
 def graph_secret_setting(tenant_name: str) -> str:
@@ -119,6 +128,12 @@ def local_values(cloud_base_url: str, ca_path: Path) -> dict[str, str]:
         }
     )
     return values
+
+
+def demo_easy_auth(cloud: LocalCloud) -> EasyAuth:
+    """App Service Authentication for the local host: a demo user signs in with a user
+    token for our API from the running local Entra (what the token store would hold)."""
+    return EasyAuth(lambda user: cloud.issue_user_token(user, audience=API_AUDIENCE), DEMO_USERS)
 
 
 def write_local_settings(root: Path, values: dict[str, str]) -> Path:

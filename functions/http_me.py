@@ -18,7 +18,7 @@ bp = func.Blueprint()
 @api_endpoint
 def my_notifications(req: func.HttpRequest) -> ApiResponse:
     caller = api_services().access.caller(headers_of(req))
-    return me.list_notifications(services().notifications, caller, req.params)
+    return me.list_notifications(services().notifications.inbox, caller, req.params)
 
 
 @bp.function_name("api_mark_notification_read")
@@ -26,7 +26,9 @@ def my_notifications(req: func.HttpRequest) -> ApiResponse:
 @api_endpoint
 def mark_notification_read(req: func.HttpRequest) -> ApiResponse:
     caller = api_services().access.caller(headers_of(req))
-    return me.mark_read(services().notifications, caller, req.route_params.get("notification_id"))
+    return me.mark_read(
+        services().notifications.inbox, caller, req.route_params.get("notification_id")
+    )
 
 
 @bp.function_name("api_my_notification_preferences")
@@ -35,5 +37,5 @@ def mark_notification_read(req: func.HttpRequest) -> ApiResponse:
 def my_notification_preferences(req: func.HttpRequest) -> ApiResponse:
     caller = api_services().access.caller(headers_of(req))
     if req.method == "PUT":
-        return me.put_preferences(services().notifications, caller, req.get_body())
-    return me.get_preferences(services().notifications, caller)
+        return me.put_preferences(services().notifications.preferences, caller, req.get_body())
+    return me.get_preferences(services().notifications.preferences, caller)

@@ -12,9 +12,9 @@ from shared.api.parsing import parse_body, parse_query
 from shared.api.present import ApiResponse
 from shared.auth.caller import Caller, CallerKind
 from shared.errors import Forbidden
+from shared.notifications.inbox import Inbox
 from shared.notifications.message import Channel
-from shared.notifications.preferences import ChannelPlan
-from shared.notifications.wiring import NotificationServices
+from shared.notifications.preferences import ChannelPlan, PreferenceStore
 
 
 class NotificationQuery(BaseModel):
@@ -39,25 +39,20 @@ def _person(caller: Caller) -> str:
     return caller.oid
 
 
-def list_notifications(
-    notifications: NotificationServices, caller: Caller, params: Mapping[str, str]
-) -> ApiResponse:
+def list_notifications(inbox: Inbox, caller: Caller, params: Mapping[str, str]) -> ApiResponse:
     query = parse_query(params, NotificationQuery)
-    items, after = notifications.inbox.list(
+    items, after = inbox.list(
         _person(caller), unread_only=query.unread == "true", limit=query.limit, after=query.cursor
     )
     return ApiResponse({"items": [n.to_json() for n in items], "next_cursor": after})
 
 
-def mark_read(
-    notifications: NotificationServices, caller: Caller, notification_id: str | None
-) -> ApiResponse:
-    read = notifications.inbox.mark_read(_person(caller), notification_id or "", datetime.now(UTC))
+def mark_read(inbox: Inbox, caller: Caller, notification_id: str | None) -> ApiResponse:
+    read = inbox.mark_read(_person(caller), notification_id or "", datetime.now(UTC))
     return ApiResponse(read.to_json())
 
 
-def preferences_json(notifications: NotificationServices, user_id: str) -> dict[str, object]:
-    prefs = notifications.preferences
+def preferences_json(prefs: PreferenceStore, user_id: str) -> dict[str, object]:
     return {
         **prefs.effective(user_id).to_json(),
         "customized": prefs.stored(user_id) is not None,
@@ -65,16 +60,12 @@ def preferences_json(notifications: NotificationServices, user_id: str) -> dict[
     }
 
 
-def get_preferences(notifications: NotificationServices, caller: Caller) -> ApiResponse:
-    return ApiResponse(preferences_json(notifications, _person(caller)))
+def get_preferences(prefs: PreferenceStore, caller: Caller) -> ApiResponse:
+    return ApiResponse(preferences_json(prefs, _person(caller)))
 
 
-def put_preferences(
-    notifications: NotificationServices, caller: Caller, body: bytes
-) -> ApiResponse:
+def put_preferences(prefs: PreferenceStore, caller: Caller, body: bytes) -> ApiResponse:
     user_id = _person(caller)
     wanted = parse_body(body, PreferencesBody)
-    notifications.preferences.save(
-        user_id, ChannelPlan(frozenset(wanted.queued), frozenset(wanted.completed))
-    )
-    return ApiResponse(preferences_json(notifications, user_id))
+    prefs.save(user_id, ChannelPlan(frozenset(wanted.queued), frozenset(wanted.completed)))
+    return ApiResponse(preferences_json(prefs, user_id))

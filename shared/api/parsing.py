@@ -16,6 +16,9 @@ from shared.errors import InputInvalid, InvalidRequest, NotFound, PayloadTooLarg
 from shared.runs.identity import is_run_id, normalize_tenant_id
 
 MAX_BODY_BYTES = 64 * 1024
+# No body of this API needs more; deeper ones could exhaust the recursion limit later on
+# (json.loads itself raises RecursionError near 1,000 levels).
+MAX_JSON_DEPTH = 64
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -53,9 +56,36 @@ def json_body(body: bytes) -> Any:
     if not body.strip():
         raise InvalidRequest("a JSON body is required", code="invalid_json")
     try:
-        return json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise InvalidRequest("the body is not valid JSON", code="invalid_json") from None
+    except RecursionError:
+        data = None  # deeper than the interpreter's limit: certainly too deep
+    else:
+        if _depth_within(data, MAX_JSON_DEPTH):
+            return data
+    raise InvalidRequest(
+        f"the body is nested more than {MAX_JSON_DEPTH} levels deep",
+        code="invalid_json",
+        details={"max_depth": MAX_JSON_DEPTH},
+    )
+
+
+def _depth_within(data: Any, limit: int) -> bool:
+    """Whether no array or object in `data` is nested deeper than `limit` (iteratively)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def parse_body(body: bytes, model: type[Model]) -> Model:

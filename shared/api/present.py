@@ -40,8 +40,10 @@ def failure_json(failure: Failure) -> dict[str, Any]:
     }
 
 
-def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
-    """The run's fields (DESIGN section 3) without storage internals, plus links."""
+def run_summary_json(run: OperationRun, links: Links) -> dict[str, Any]:
+    """What a run list shows: status, outcome, counts, initiator, times and links. No
+    inputs, failures or result: those can be large (and hold anything a caller sent);
+    the detail route has them."""
     return {
         "id": run.id,
         "tenant_id": run.tenant_id,
@@ -54,13 +56,7 @@ def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
             "email": run.initiator.email,
             "kind": run.initiator.kind,
         },
-        "inputs": run.inputs,
-        "identity_hash": run.identity_hash,
         "summary_counts": run.summary_counts,
-        "failures": [failure_json(f) for f in run.failures],
-        "result": run.result,
-        "attempt": run.attempt,
-        "lease_expires_at": rfc3339(run.lease_expires_at),
         "cancel_requested": run.cancel_requested,
         "created_at": rfc3339(run.created_at),
         "started_at": rfc3339(run.started_at),
@@ -70,6 +66,19 @@ def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
             "self": links.run(run.tenant_id, run.id),
             "view": links.view(run.tenant_id, run.id),
         },
+    }
+
+
+def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
+    """The run's fields (DESIGN section 3) without storage internals, plus links."""
+    return {
+        **run_summary_json(run, links),
+        "inputs": run.inputs,
+        "identity_hash": run.identity_hash,
+        "failures": [failure_json(f) for f in run.failures],
+        "result": run.result,
+        "attempt": run.attempt,
+        "lease_expires_at": rfc3339(run.lease_expires_at),
     }
 
 

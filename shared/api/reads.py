@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from shared.api.models import ListQuery
 from shared.api.parsing import parse_query, run_path_id
-from shared.api.present import ApiResponse, run_json
+from shared.api.present import ApiResponse, run_json, run_summary_json
 from shared.api.wiring import ApiServices
 from shared.auth.caller import Caller
 from shared.runs.listing import RunFilter
@@ -36,9 +36,9 @@ def list_runs(
         type=query.type, status=query.status, outcome=query.outcome, initiator_id=initiator
     )
     runs, next_cursor = api.runs.list(tenant_id, run_filter, limit=query.limit, cursor=query.cursor)
-    return ApiResponse(
-        {"items": [run_json(r, api.links) for r in runs], "next_cursor": next_cursor}
-    )
+    # Summaries: the list route returns what a list shows, not whole inputs.
+    items = [run_summary_json(r, api.links) for r in runs]
+    return ApiResponse({"items": items, "next_cursor": next_cursor})
 
 
 def get_run(api: ApiServices, tenant_id: str, raw_run_id: str | None) -> ApiResponse:

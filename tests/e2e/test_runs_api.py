@@ -216,6 +216,31 @@ def test_list_filters_paging_and_initiator_me(stack: Stack) -> None:
         assert len(mine) == 5
 
 
+SUMMARY_FIELDS = {
+    "id", "tenant_id", "type", "status", "outcome", "initiator", "summary_counts",
+    "cancel_requested", "created_at", "started_at", "updated_at", "completed_at", "links",
+}  # fmt: skip
+
+
+def test_the_list_returns_summaries_and_the_detail_everything(stack: Stack) -> None:
+    tenant = stack.fresh_tenant(operator=Role.OPERATOR)
+    inputs = {"label": "x" * 200, "items": 7, "fail_items": list(range(7))}
+    with stack.client("operator") as http:
+        started = http.post(ops(tenant), json={"type": NOOP, "inputs": inputs}).json()["run"]
+        listed = http.get(ops(tenant)).json()["items"]
+        detail = http.get(started["links"]["self"]).json()
+    assert len(listed) == 1
+    summary = listed[0]
+    assert set(summary) == SUMMARY_FIELDS  # no inputs, failures, result, lease or hash
+    assert summary["id"] == started["id"] and summary["status"] == "queued"
+    assert summary["initiator"] == started["initiator"]
+    assert summary["links"] == started["links"]
+    assert summary["summary_counts"] == started["summary_counts"]
+    assert SUMMARY_FIELDS < set(detail)
+    assert detail["inputs"] == inputs and detail["failures"] == [] and "result" in detail
+    assert {k: detail[k] for k in SUMMARY_FIELDS} == summary
+
+
 @pytest.mark.parametrize(
     ("params", "status", "code"),
     [

@@ -1,0 +1,212 @@
+"""HTTP benchmark (not a test): start and list through the local host against the raw
+storage floor, measured in one run.
+
+A private Azurite, a LocalCloud (Entra tokens, JWKS) and a DevHost serving the real
+function_app with queue workers off (runs stay queued), set up as tests/e2e does
+(tests.stack.running_stack). Then, interleaving ours and the floor so drift hits both:
+  start: POST /api/tenants/{t}/operations (distinct diagnostics.noop labels), sequential
+         vs one 2-entity entity-group transaction + one queue send with the SDKs
+  list:  GET /api/tenants/{t}/operations?limit=50 vs one raw 50-row page query
+and the throughput of 1, 2, 4 and 8 concurrent clients for both (and for the floors), plus
+the process's peak memory (the host runs in this process). Prints medians, ratios and
+throughput. Usage: make bench-http  (or python -m bench.http_bench --help)
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import resource
+import statistics
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from bench.runs_bench import fill_partition, interleave, report, timed
+from localcloud import LocalCloud
+from shared.auth.membership import Role
+from shared.config import RUNS_TABLE
+from shared.runs.identity import RUN_RANGE, lock_row_key
+from tests.azurite import start_azurite
+from tests.stack import Stack, running_stack
+
+START_TARGET = 1.5
+# The issue sets no list target; this guards against the list growing per-row costs.
+LIST_TARGET = 2.0
+
+
+def peak_rss_mib() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def throughput(action: Callable[[int], object], clients: int, seconds: float) -> float:
+    """Calls per second with `clients` threads each calling `action` for `seconds`."""
+    stop = time.perf_counter() + seconds
+    counter = itertools.count()
+    done = [0] * clients
+
+    def client(slot: int) -> None:
+        while time.perf_counter() < stop:
+            action(next(counter))
+            done[slot] += 1
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(client, range(clients)))
+    return sum(done) / (time.perf_counter() - started)
+
+
+class Clients:
+    """One keep-alive HTTP client per thread (as a portal's connection pool would)."""
+
+    def __init__(self, stack: Stack, who: str) -> None:
+        self._stack = stack
+        self._token = stack.token(who)
+        self._local = threading.local()
+        self._all: list[httpx.Client] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> httpx.Client:
+        client: httpx.Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._stack.client(token=self._token)
+            self._local.client = client
+            with self._lock:
+                self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._all:
+            client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--starts", type=int, default=300, help="sequential start rounds")
+    parser.add_argument("--lists", type=int, default=300, help="sequential list rounds")
+    parser.add_argument("--history", type=int, default=1000, help="runs in the list tenant")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per concurrency level")
+    parser.add_argument(
+        "--nodelay",
+        action="store_true",
+        help="diagnostic: set TCP_NODELAY on the local host's connections (in this process "
+        "only). devhost writes a response's headers and body in two sends, so Nagle's "
+        "algorithm and the client's delayed ACK add ~40 ms to every keep-alive response",
+    )
+    args = parser.parse_args()
+    if args.nodelay:
+        from devhost import http_server
+
+        http_server._Handler.disable_nagle_algorithm = True
+
+    azurite = start_azurite()
+    cloud = LocalCloud.start()
+    try:
+        with running_stack(azurite, cloud, workers=False) as stack:
+            run(stack, args)
+    finally:
+        cloud.stop()
+        azurite.stop()
+
+
+def run(stack: Stack, args: argparse.Namespace) -> None:
+    rss_before = peak_rss_mib()
+    clients = Clients(stack, "operator")
+    tenant = stack.fresh_tenant(operator=Role.OPERATOR)
+    table = stack.storage.table(RUNS_TABLE)
+    queue = stack.storage.queue(f"bench{uuid.uuid4().hex[:12]}")
+    queue.create_queue()
+    labels = itertools.count()
+    start_path = f"/api/tenants/{tenant}/operations"
+
+    def http_start(_: int) -> None:
+        body = {"type": "diagnostics.noop", "inputs": {"label": f"bench-{next(labels)}"}}
+        got = clients.get().post(start_path, json=body)
+        if got.status_code != 202:
+            raise RuntimeError(f"start answered {got.status_code}: {got.text[:200]}")
+
+    floor_tenant = str(uuid.uuid4())
+
+    def floor_start(i: int) -> None:
+        row = {"PartitionKey": floor_tenant, "RowKey": f"run~{uuid.uuid4().hex}", "X": i}
+        lock = {"PartitionKey": floor_tenant, "RowKey": lock_row_key(uuid.uuid4().hex)}
+        table.submit_transaction([("create", row), ("create", lock)])
+        queue.send_message('{"v":1,"run_id":"x","tenant_id":"y","type":"z"}')
+
+    def http_health(_: int) -> None:
+        clients.get().get("/api/health").raise_for_status()
+
+    print("sequential, 1 client (keep-alive), medians of interleaved rounds")
+    interleave(http_start, floor_start, 30)  # warm-up: connections, JWKS, membership cache
+    ours, floor = interleave(http_start, floor_start, args.starts)
+    report("HTTP start vs txn(2) + queue send", ours, floor, START_TARGET)
+    health = [timed(http_health, i) for i in range(args.starts)]
+    transport = statistics.median(health)
+    print(
+        f"  transport alone (GET /api/health, no storage): {transport * 1000:.2f} ms; "
+        f"start less transport: {(statistics.median(ours) - transport) * 1000:.2f} ms = "
+        f"{(statistics.median(ours) - transport) / statistics.median(floor):.2f}x the floor"
+    )
+
+    list_tenant = stack.fresh_tenant(operator=Role.OPERATOR)
+    fill_partition(table, list_tenant, args.history)
+    list_path = f"/api/tenants/{list_tenant}/operations"
+
+    def http_list(_: int) -> None:
+        got = clients.get().get(list_path, params={"limit": 50})
+        if got.status_code != 200 or len(got.json()["items"]) != 50:
+            raise RuntimeError(f"list answered {got.status_code}: {got.text[:200]}")
+
+    def raw_page(_: int) -> None:
+        pages = table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": list_tenant, "lo": RUN_RANGE[0], "hi": RUN_RANGE[1]},
+            results_per_page=50,
+        ).by_page()
+        list(next(pages))
+
+    interleave(http_list, raw_page, 20)
+    ours_list, floor_list = interleave(http_list, raw_page, args.lists)
+    report(f"HTTP list 50 (of {args.history}) vs raw page", ours_list, floor_list, LIST_TARGET)
+    print(
+        f"  list less transport: {(statistics.median(ours_list) - transport) * 1000:.2f} ms = "
+        f"{(statistics.median(ours_list) - transport) / statistics.median(floor_list):.2f}x "
+        "the floor"
+    )
+    per_start = statistics.median(ours) * 1000
+    per_list = statistics.median(ours_list) * 1000
+    print(f"  (HTTP start p50 {per_start:.2f} ms, list p50 {per_list:.2f} ms)")
+
+    print(f"\nthroughput, {args.seconds:.0f} s per level (calls/s; x = vs 1 client)")
+    print(
+        f"{'clients':>8} {'HTTP start':>18} {'floor start':>18} {'HTTP list':>18} {'raw page':>18}"
+    )
+    base: dict[str, float] = {}
+    for n in (1, 2, 4, 8):
+        row = []
+        for name, action in (
+            ("start", http_start),
+            ("floor", floor_start),
+            ("list", http_list),
+            ("page", raw_page),
+        ):
+            rate = throughput(action, n, args.seconds)
+            base.setdefault(name, rate)
+            row.append(f"{rate:8.0f} ({rate / base[name]:4.2f}x)")
+        print(f"{n:>8} " + " ".join(f"{cell:>18}" for cell in row))
+
+    clients.close()
+    rss_after = peak_rss_mib()
+    print(
+        f"\npeak RSS of this process (host + Azurite client + bench): {rss_after:.0f} MiB "
+        f"(before the load: {rss_before:.0f} MiB)"
+    )
+
+
+if __name__ == "__main__":
+    main()

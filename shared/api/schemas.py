@@ -1,0 +1,201 @@
+"""Response models of the API (pydantic): what each route answers, for the OpenAPI document.
+
+The use cases build their JSON with plain dict builders (shared.api.present and friends);
+these models describe exactly those shapes. They forbid extra keys, so a field added to a
+builder but not here fails the unit tests (tests/unit/api) and the schemathesis run
+(tests/e2e) instead of drifting silently out of the published schema.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth.membership import Role
+from shared.notifications.message import Channel, NotificationEvent
+from shared.runs.model import RunOutcome, RunStatus
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+class ErrorDetail(_Out):
+    code: str = Field(description="A machine-readable code, e.g. `invalid_inputs`, `not_found`")
+    message: str = Field(description="A human-readable sentence; never echoes a token")
+    details: Any = Field(
+        default=None,
+        description="Present only when there is more to say: for 422 the failing fields, "
+        "`[{field, message}]`",
+    )
+
+
+class ErrorBody(_Out):
+    """Every error response: `{"error": {"code", "message", "details"?}}`."""
+
+    error: ErrorDetail
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+class RunLinks(_Out):
+    self_: str = Field(alias="self", description="The run's API URL")
+    view: str = Field(description="Deep link into the monitoring page for this run")
+
+
+class RunInitiator(_Out):
+    id: str
+    name: str
+    email: str | None = Field(description="The user's sign-in name; null for apps and system")
+    kind: str = Field(description="`user`, `app` or `system`")
+
+
+class RunFailure(_Out):
+    code: str
+    message: str
+    item: str | None
+    attempt: int | None
+    at: datetime | None
+
+
+class RunSummary(_Out):
+    """A run as a list shows it: no inputs, failures or result (the detail route has them)."""
+
+    id: str
+    tenant_id: str
+    type: str
+    status: RunStatus
+    outcome: RunOutcome
+    initiator: RunInitiator
+    summary_counts: dict[str, int]
+    cancel_requested: bool
+    created_at: datetime
+    started_at: datetime | None
+    updated_at: datetime
+    completed_at: datetime | None
+    links: RunLinks
+
+
+class Run(RunSummary):
+    """One run: the fields of DESIGN section 3 (not the lock, not storage internals)."""
+
+    inputs: dict[str, Any]
+    identity_hash: str
+    failures: list[RunFailure]
+    result: dict[str, Any] | None
+    attempt: int
+    lease_expires_at: datetime | None
+
+
+class RunPage(_Out):
+    items: list[RunSummary] = Field(description="Newest first")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end")
+
+
+class StartResult(_Out):
+    run: Run
+    deduplicated: bool = Field(description="True when an active identical run was returned")
+    view_url: str
+
+
+class DispatchFailedBody(_Out):
+    """503 from start: the run was created but could not be queued; it is already failed."""
+
+    error: ErrorDetail
+    run: Run
+    view_url: str
+
+
+class CancelResult(_Out):
+    run: Run
+
+
+# -- catalogue and tenants -----------------------------------------------------------------
+
+
+class RunTypeEntry(_Out):
+    type: str
+    title: str
+    description: str
+    inputs_schema: dict[str, Any] = Field(description="JSON Schema of the run type's inputs")
+
+
+class Catalogue(_Out):
+    items: list[RunTypeEntry]
+
+
+class TenantEntry(_Out):
+    tenant_id: str
+    name: str
+    role: Role
+    group_search_enabled: bool = Field(
+        description="False for callers without a delegated user token (app-only callers)"
+    )
+
+
+class TenantList(_Out):
+    items: list[TenantEntry]
+
+
+# -- directory -----------------------------------------------------------------------------
+
+
+class DirectoryGroup(_Out):
+    id: str
+    display_name: str
+
+
+class GroupSearchResult(_Out):
+    items: list[DirectoryGroup]
+
+
+class MappingSource(_Out):
+    id: str
+    display_name: str = Field(description="Empty when the group is not in the cache")
+    candidates: list[DirectoryGroup]
+
+
+class GroupMapping(_Out):
+    backup_set_id: str
+    helper_text: str = Field(description="Always present, also with an empty cache")
+    cache_synced_at: datetime | None
+    sources: list[MappingSource]
+
+
+# -- the caller's own things ---------------------------------------------------------------
+
+
+class NotificationOut(_Out):
+    id: str
+    run_id: str
+    tenant_id: str
+    event: NotificationEvent
+    outcome: str
+    title: str
+    body: str
+    link: str
+    created_at: datetime
+    read_at: datetime | None
+    delivery_problems: list[str]
+
+
+class NotificationPage(_Out):
+    items: list[NotificationOut] = Field(description="Newest first")
+    next_cursor: str | None
+
+
+class Preferences(_Out):
+    queued: list[Channel]
+    completed: list[Channel]
+    customized: bool = Field(description="False while the defaults apply")
+    available: list[Channel] = Field(description="The channels this deployment can deliver")
+
+
+class Health(_Out):
+    status: Literal["ok"]
