@@ -15,10 +15,15 @@ from shared.runs.model import OperationRun
 
 log = logging.getLogger(__name__)
 
+QUEUED_NOTICE_DELAY_SECONDS = 2
+
 
 class QueueNotifications:
-    def __init__(self, queue: QueueClient) -> None:
+    def __init__(
+        self, queue: QueueClient, *, queued_delay: int = QUEUED_NOTICE_DELAY_SECONDS
+    ) -> None:
         self._queue = queue
+        self._queued_delay = queued_delay
 
     def run_queued(self, run: OperationRun) -> None:
         self._emit(run, NotificationEvent.QUEUED)
@@ -30,7 +35,11 @@ class QueueNotifications:
         if not run.initiator.is_human:
             return  # app-only callers and timers have nobody to tell
         message = NotificationMessage(event=event, run_id=run.id, tenant_id=run.tenant_id)
+        # The queued event is emitted while the work message is still being sent: hold it
+        # back a moment so that, if that send fails, the run is marked failed before the
+        # worker looks (and then drops the notice).
+        delay = self._queued_delay if event is NotificationEvent.QUEUED else None
         try:
-            self._queue.send_message(message.model_dump_json())
+            self._queue.send_message(message.model_dump_json(), visibility_timeout=delay)
         except Exception:  # noqa: BLE001 - never let a notification affect the run
             log.warning("could not queue %s notification for run %s", event.value, run.id)

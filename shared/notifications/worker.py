@@ -30,7 +30,7 @@ from shared.notifications.ledger import Claim, ClaimResult, DeliveryLedger
 from shared.notifications.message import Channel, NotificationEvent, NotificationMessage
 from shared.notifications.preferences import PreferenceStore
 from shared.operations.registry import Registry
-from shared.runs.model import OperationRun
+from shared.runs.model import FailureCode, OperationRun
 from shared.runs.sanitize import describe_exception, sanitize_message
 from shared.runs.store import RunStore
 from shared.tenants import TenantStore
@@ -48,6 +48,10 @@ class RetrySchedule:
         """Seconds before attempt `attempt + 1`: exponential with jitter, capped."""
         ceiling = min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1))
         return int(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter only
+
+
+def _dispatch_failed(run: OperationRun) -> bool:
+    return any(f.code == FailureCode.DISPATCH_FAILED for f in run.failures)
 
 
 class NotificationWorker:
@@ -89,6 +93,8 @@ class NotificationWorker:
             return
         if message.event is NotificationEvent.COMPLETED and not run.is_terminal:
             return  # cannot happen by construction; never announce an unfinished run
+        if message.event is NotificationEvent.QUEUED and _dispatch_failed(run):
+            return  # the queued event raced a send that failed: it was never queued
         content = self._content(run, message.event)
         plan = self._preferences.effective(run.initiator.id).for_event(message.event)
         if message.channel is None:

@@ -9,7 +9,9 @@ from shared.runs.model import OperationRun
 
 class RunEvents(Protocol):
     def run_queued(self, run: OperationRun) -> None:
-        """A new run was created and its message was sent."""
+        """A new run was created and its work message is being sent, concurrently with this
+        call. If that send fails, the run is completed with `dispatch_failed` (and
+        `run_finished` follows): consumers that announce runs must check the run first."""
 
     def run_finished(self, run: OperationRun) -> None:
         """A run reached a terminal outcome (emitted once, by the writer that ended it)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +29,18 @@ log = logging.getLogger(__name__)
 
 # How often one call retries a compare-and-swap it lost before giving up.
 MAX_CAS_ATTEMPTS = 8
+
+# Runs lifecycle side effects (the queued event) beside the dispatch, so a start waits for
+# the slower of the two sends instead of their sum.
+_SIDE_EFFECTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="run-events")
+
+
+def _settle(notice: Future[None], run: OperationRun) -> None:
+    """Wait for the queued event; its failure is logged, never the run's problem."""
+    try:
+        notice.result()
+    except Exception:
+        log.exception("the queued event of run %s failed", run.id)
 
 
 def utcnow() -> datetime:
@@ -102,8 +115,14 @@ class RunService:
         raise ConcurrentUpdate("could not settle the active run for this request; retry")
 
     def dispatch_or_fail(self, run: OperationRun) -> OperationRun:
-        """Send the work message now. If that fails, the run fails before anyone sees it queued."""
+        """Send the work message now. If that fails, the run fails before anyone sees it queued.
+
+        The `run_queued` event is emitted alongside the send, not after it, so a start pays
+        one round trip for both. Its consumers therefore check the run before announcing
+        it: a run whose dispatch failed is completed with `dispatch_failed` by then.
+        """
         message = RunMessage(run_id=run.id, tenant_id=run.tenant_id, type=run.type)
+        notice = _SIDE_EFFECTS.submit(self._events.run_queued, run)
         try:
             self._dispatcher.send(message)
         except Exception as error:
@@ -117,9 +136,10 @@ class RunService:
                 failed = self.finish(run.tenant_id, run.id, RunOutcome.FAILED, failures=(failure,))
             except Exception:
                 log.exception("could not record dispatch failure of run %s", run.id)
-                failed = run
+                failed = run  # the reaper ends it as stale_queued
+            _settle(notice, run)
             raise DispatchFailed(failure.message, run=failed) from error
-        self._events.run_queued(run)
+        _settle(notice, run)
         return run
 
     # -- read ------------------------------------------------------------------------------

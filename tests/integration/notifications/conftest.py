@@ -85,7 +85,9 @@ def notify(
         tables=("Notifications", "NotificationDeliveries", "NotificationPreferences", "Tenants"),
         queues=(),
     )
-    harness.service._events = QueueNotifications(queue)  # the run service emits to our queue
+    harness.service._events = QueueNotifications(
+        queue, queued_delay=0
+    )  # the run service emits to our queue
     TenantStore(storage.table("Tenants")).upsert(ManagedTenant(harness.tenant_id, "Contoso <Ltd>"))
     apps = MsalApps()
     graph = GraphClient(

@@ -151,3 +151,30 @@ def test_read_marks_and_unread_filter(notify: Notify) -> None:
     page, after = notify.inbox.list(notify.alice.id, unread_only=False, limit=1)
     rest, end = notify.inbox.list(notify.alice.id, unread_only=False, limit=1, after=after)
     assert [page[0].id, rest[0].id] == [items[0].id, items[1].id] and end is None
+
+
+def test_a_failed_dispatch_announces_the_failure_but_never_queued(
+    notify: Notify, unique_name: str
+) -> None:
+    from shared.errors import DispatchFailed
+    from tests.integration.conftest import make_service
+
+    broken = make_service(
+        notify.harness.store,
+        notify.harness.storage.queue(unique_name + "missing"),  # no such queue: send fails
+        notify.harness.registry,
+        notify.harness.clock,
+    )
+    broken._events = notify.harness.service._events
+    run, _ = broken.ensure_run(notify.harness.tenant_id, "diagnostics.noop", {}, notify.alice)
+    try:
+        broken.dispatch_or_fail(run)
+    except DispatchFailed:
+        pass
+    else:
+        raise AssertionError("dispatch should have failed")
+    assert notify.drain() == 2  # the queued event went out beside the send, and the end
+    items, _ = notify.inbox.list(notify.alice.id, unread_only=False, limit=10)
+    assert [(n.event, n.outcome) for n in items] == [(NotificationEvent.COMPLETED, "failed")]
+    [mail] = notify.mails()
+    assert "dispatch_failed" in mail.message["mimeParts"]["text/plain"]
