@@ -10,9 +10,12 @@ keys from arbitrary tenants. Each tenant's key set is cached (PyJWKClient: refre
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 import threading
-from collections.abc import Iterable
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +32,8 @@ JWKS_TIMEOUT = 10.0
 # An unknown kid refetches the set (key rollover), but not more often than this.
 JWKS_COOLDOWN = 60.0
 MAX_TOKEN_CHARS = 16 * 1024
+# Tokens already validated, kept until they expire (least recently used dropped first).
+VALIDATED_CACHE_SIZE = 4096
 
 
 class TokenValidator:
@@ -39,8 +44,10 @@ class TokenValidator:
         audiences: Iterable[str],
         trusted_tenants: Iterable[str],
         ca_bundle: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         base = authority_base_url.rstrip("/")
+        self._clock = clock
         if urlsplit(base).scheme != "https":
             raise ValueError("the Entra authority must be an https URL")
         self._base = base
@@ -51,6 +58,7 @@ class TokenValidator:
         self._ssl = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
         self._lock = threading.Lock()
         self._jwks: dict[str, jwt.PyJWKClient] = {}
+        self._validated: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
 
     def _keys(self, tenant_id: str) -> jwt.PyJWKClient:
         with self._lock:
@@ -71,7 +79,29 @@ class TokenValidator:
         return f"{self._base}/{tenant_id}/v2.0"
 
     def validate(self, token: str) -> dict[str, Any]:
-        """The token's claims, or Unauthenticated saying (briefly) why not."""
+        """The token's claims, or Unauthenticated saying (briefly) why not.
+
+        A token that passed is remembered (by its SHA-256) until it expires: a portal sends
+        the same token on every request, and re-checking its signature each time costs more
+        than the storage work of a start.
+        """
+        if not token or len(token) > MAX_TOKEN_CHARS:
+            raise Unauthenticated("the bearer token is missing or too long")
+        digest = hashlib.sha256(token.encode("utf-8", "replace")).digest()
+        with self._lock:
+            cached = self._validated.get(digest)
+            if cached is not None:
+                self._validated.move_to_end(digest)
+        if cached is not None and cached.get("exp", 0) + LEEWAY_SECONDS > self._clock():
+            return cached
+        claims = self._validate(token)
+        with self._lock:
+            self._validated[digest] = claims
+            while len(self._validated) > VALIDATED_CACHE_SIZE:
+                self._validated.popitem(last=False)
+        return claims
+
+    def _validate(self, token: str) -> dict[str, Any]:
         if not self._audiences:
             raise Unauthenticated("the API audience is not configured")
         if not token or len(token) > MAX_TOKEN_CHARS:
