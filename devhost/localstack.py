@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from devhost.azurite import azurite_binary, azurite_command
 from devhost.easyauth import EasyAuth
 from localcloud.directory import Directory
 from localcloud.seed import (
@@ -60,35 +60,14 @@ def start_azurite(root: Path) -> subprocess.Popen[bytes] | None:
     if all(port_open(p) for p in AZURITE_PORTS):
         print("Azurite already listening on 10000-10002: using it.", flush=True)
         return None
-    binary = root / "node_modules" / ".bin" / "azurite"
-    command = str(binary) if binary.exists() else shutil.which("azurite")
+    command = azurite_binary(root)
     if command is None:
         raise SystemExit("Azurite is not installed: run `make deps` (npm ci).")
     data = root / ".azurite"
     data.mkdir(exist_ok=True)
     blob, queue, table = AZURITE_PORTS
     process = subprocess.Popen(  # noqa: S603 - a fixed local binary
-        [
-            command,
-            "--location",
-            str(data),
-            "--silent",
-            "--skipApiVersionCheck",
-            "--loose",
-            "--disableTelemetry",
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(blob),
-            "--queueHost",
-            "127.0.0.1",
-            "--queuePort",
-            str(queue),
-            "--tableHost",
-            "127.0.0.1",
-            "--tablePort",
-            str(table),
-        ],
+        azurite_command(command, blob=blob, queue=queue, table=table, location=data),
         stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30

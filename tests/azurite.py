@@ -6,17 +6,16 @@ Tests fail, not skip, when Azurite cannot start: storage behaviour is the produc
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from devhost.azurite import azurite_binary, azurite_command
 from shared.storage import azurite_connection_string
 
 ROOT = Path(__file__).resolve().parent.parent
-AZURITE_BIN = ROOT / "node_modules" / ".bin" / "azurite"
 
 
 def free_port() -> int:
@@ -56,30 +55,12 @@ def start_azurite() -> Azurite:
     external = os.environ.get("TEST_STORAGE_CONNECTION_STRING")
     if external:
         return Azurite(external, None)
-    binary = str(AZURITE_BIN) if AZURITE_BIN.exists() else shutil.which("azurite")
+    binary = azurite_binary(ROOT)
     if binary is None:
         raise RuntimeError("Azurite is not installed: run `make test` (it runs `npm ci`).")
     blob, queue, table = free_port(), free_port(), free_port()
     process = subprocess.Popen(
-        [
-            binary,
-            "--inMemoryPersistence",
-            "--silent",
-            "--skipApiVersionCheck",
-            "--loose",
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            str(blob),
-            "--queueHost",
-            "127.0.0.1",
-            "--queuePort",
-            str(queue),
-            "--tableHost",
-            "127.0.0.1",
-            "--tablePort",
-            str(table),
-        ],
+        azurite_command(binary, blob=blob, queue=queue, table=table),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
