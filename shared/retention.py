@@ -50,7 +50,13 @@ from shared.config import (
     Settings,
 )
 from shared.persistence.tables import etag_of, prefix_range, query_range, storage_errors
-from shared.runs.identity import LOCK_RANGE, RUN_PREFIX, RUN_RANGE, run_id_from_row_key
+from shared.runs.identity import (
+    LOCK_RANGE,
+    RUN_PREFIX,
+    RUN_RANGE,
+    run_id_floor,
+    run_id_from_row_key,
+)
 from shared.runs.identity import run_row_key as _run_row_key
 from shared.storage import StorageClients
 from shared.telemetry.spans import storage_span
@@ -58,19 +64,8 @@ from shared.telemetry.spans import storage_span
 log = logging.getLogger(__name__)
 
 MAX_TRANSACTION = 100  # entity-group transaction limit (one partition, <= 100 entities)
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _COMPLETED = "completed"
 _BACKUP_COMPLETE = "complete"
-
-
-def run_id_floor(at: datetime) -> str:
-    """The smallest run id (ULID) minted at `at`: every older run's id sorts below it."""
-    value = int(at.timestamp() * 1000) << 80
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
 
 
 def older_runs_range(cutoff: datetime) -> tuple[str, str]:

@@ -27,14 +27,22 @@ RUN_RANGE = (RUN_PREFIX, "run\x7f")
 LOCK_RANGE = (LOCK_PREFIX, "active\x7f")
 
 
-def new_run_id(now: datetime) -> str:
-    millis = int(now.timestamp() * 1000)
-    value = (millis << 80) | secrets.randbits(80)
+def _ulid(value: int) -> str:
     chars = []
     for _ in range(26):
         chars.append(_ALPHABET[value & 31])
         value >>= 5
     return "".join(reversed(chars))
+
+
+def new_run_id(now: datetime) -> str:
+    millis = int(now.timestamp() * 1000)
+    return _ulid((millis << 80) | secrets.randbits(80))
+
+
+def run_id_floor(at: datetime) -> str:
+    """The smallest run id minted at `at`: every older run's id sorts below it."""
+    return _ulid(int(at.timestamp() * 1000) << 80)
 
 
 def is_run_id(value: str) -> bool:

@@ -21,9 +21,8 @@ from shared.retention import (
     RetentionTables,
     RunRetention,
     older_runs_range,
-    run_id_floor,
 )
-from shared.runs.identity import lock_row_key, new_run_id, run_row_key
+from shared.runs.identity import lock_row_key, new_run_id, run_id_floor, run_row_key
 from shared.runs.model import RunStatus
 from tests.integration.conftest import ALICE, Harness
 
