@@ -35,11 +35,8 @@ EXPECTED_401 = "/.auth/me"
 
 @pytest.fixture(scope="package")
 def browser_cloud() -> Iterator[LocalCloud]:
-    instance = LocalCloud.start()
-    try:
+    with LocalCloud.start() as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture(scope="package")

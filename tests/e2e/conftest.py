@@ -24,11 +24,8 @@ __all__ = ["OIDS", "ROOT", "SEEDED_ROLES", "Call", "Stack", "reset_caches"]
 
 @pytest.fixture(scope="package")
 def e2e_cloud() -> Iterator[LocalCloud]:
-    instance = LocalCloud.start()
-    try:
+    with LocalCloud.start() as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture(scope="package")

@@ -27,11 +27,8 @@ class Sleeps(list[float]):
 
 @pytest.fixture(scope="session")
 def cloud() -> Iterator[LocalCloud]:
-    instance = LocalCloud.start()
-    try:
+    with LocalCloud.start() as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -66,11 +66,8 @@ class Env:
 
 @pytest.fixture(scope="module")
 def cloud() -> Iterator[LocalCloud]:
-    instance = LocalCloud.start()
-    try:
+    with LocalCloud.start() as instance:
         yield instance
-    finally:
-        instance.stop()
 
 
 @pytest.fixture(autouse=True)
