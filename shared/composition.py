@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from functools import lru_cache
 
-from shared.api.present import Links
 from shared.config import RUNS_QUEUE, RUNS_TABLE, TENANTS_TABLE, Settings, get_settings
 from shared.config import max_dequeue_count as host_max_dequeue_count
 from shared.notifications.wiring import NotificationServices, build_notifications
@@ -15,6 +14,7 @@ from shared.operations.deps import OperationDeps
 from shared.operations.graph_access import GraphAccess, GraphEndpoints
 from shared.operations.registry import Registry
 from shared.runs.dispatch import QueueDispatcher
+from shared.runs.links import Links
 from shared.runs.service import RunService, utcnow
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from shared.api.models import StartRequest
 from shared.api.parsing import parse_body, run_path_id
-from shared.api.present import ApiResponse, Links, error_json, run_json
+from shared.api.present import ApiResponse, error_json, run_json
 from shared.auth.caller import Caller
 from shared.errors import DispatchFailed
 from shared.operations.registry import Registry
+from shared.runs.links import Links
 from shared.runs.service import RunService
 
 # How long a client should wait before polling a new run (Durable Functions' convention).

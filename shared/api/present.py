@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 from shared.errors import AppError
+from shared.runs.links import Links
 from shared.runs.model import Failure, OperationRun
 
 
@@ -15,19 +15,6 @@ def rfc3339(value: datetime | None) -> str | None:
         return None
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     return aware.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class Links:
-    """Where a run lives: its API URL and the monitoring page's deep link."""
-
-    def __init__(self, public_base_url: str) -> None:
-        self.base = public_base_url.rstrip("/")
-
-    def run(self, tenant_id: str, run_id: str) -> str:
-        return f"{self.base}/api/tenants/{quote(tenant_id)}/operations/{quote(run_id)}"
-
-    def view(self, tenant_id: str, run_id: str) -> str:
-        return f"{self.base}/monitoring/#/tenants/{quote(tenant_id)}/runs/{quote(run_id)}"
 
 
 def failure_json(failure: Failure) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from shared.api.access import Access
-from shared.api.present import Links
 from shared.auth.authenticate import Authenticator
 from shared.auth.membership import MembershipStore
 from shared.auth.tokens import TokenValidator
@@ -31,6 +30,7 @@ from shared.directory.groups import EntraGroupsStore
 from shared.operations.registry import Registry
 from shared.persistence.blobs import JsonBlobs
 from shared.runs.dispatch import RunMessage
+from shared.runs.links import Links
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.storage import StorageClients

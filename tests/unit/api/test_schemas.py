@@ -12,13 +12,14 @@ import pytest
 from pydantic import BaseModel
 
 from shared.api import schemas
-from shared.api.present import Links, error_json, run_json, run_summary_json
+from shared.api.present import error_json, run_json, run_summary_json
 from shared.api.restore import helper_text
 from shared.errors import InputInvalid, NotFound
 from shared.notifications.inbox import Notification
 from shared.notifications.message import Channel, NotificationEvent
 from shared.notifications.preferences import ChannelPlan
 from shared.operations.diagnostics import NOOP
+from shared.runs.links import Links
 from shared.runs.model import (
     Failure,
     Initiator,
