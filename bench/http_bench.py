@@ -26,11 +26,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from bench.runs_bench import fill_partition, interleave, report, timed
+from bench.runs_bench import fill_partition, interleave, raw_start_floor, report, timed
 from localcloud import LocalCloud
 from shared.auth.membership import Role
 from shared.config import RUNS_TABLE
-from shared.runs.identity import RUN_RANGE, lock_row_key
+from shared.runs.identity import RUN_RANGE
 from tests.azurite import start_azurite
 from tests.stack import Stack, running_stack
 
@@ -130,13 +130,7 @@ def run(stack: Stack, args: argparse.Namespace) -> None:
         if got.status_code != 202:
             raise RuntimeError(f"start answered {got.status_code}: {got.text[:200]}")
 
-    floor_tenant = str(uuid.uuid4())
-
-    def floor_start(i: int) -> None:
-        row = {"PartitionKey": floor_tenant, "RowKey": f"run~{uuid.uuid4().hex}", "X": i}
-        lock = {"PartitionKey": floor_tenant, "RowKey": lock_row_key(uuid.uuid4().hex)}
-        table.submit_transaction([("create", row), ("create", lock)])
-        queue.send_message('{"v":1,"run_id":"x","tenant_id":"y","type":"z"}')
+    floor_start = raw_start_floor(table, queue)
 
     def http_health(_: int) -> None:
         clients.get().get("/api/health").raise_for_status()

@@ -18,6 +18,9 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from azure.data.tables import TableClient
+from azure.storage.queue import QueueClient
+
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
 from shared.operations.registry import Registry
@@ -80,6 +83,19 @@ def fill_partition(table, tenant_id: str, count: int) -> None:  # type: ignore[n
         table.submit_transaction(batch)
 
 
+def raw_start_floor(table: TableClient, queue: QueueClient) -> Callable[[int], None]:
+    """The least a start can do: one 2-entity entity-group transaction and one queue send."""
+    tenant = str(uuid.uuid4())
+
+    def floor_start(i: int) -> None:
+        row = {"PartitionKey": tenant, "RowKey": f"run~{uuid.uuid4().hex}", "X": i}
+        lock = {"PartitionKey": tenant, "RowKey": lock_row_key(uuid.uuid4().hex)}
+        table.submit_transaction([("create", row), ("create", lock)])
+        queue.send_message('{"v":1,"run_id":"x","tenant_id":"y","type":"z"}')
+
+    return floor_start
+
+
 def report(name: str, ours: list[float], floor: list[float], target: float) -> None:
     mo, mf = statistics.median(ours), statistics.median(floor)
     ratio = mo / mf
@@ -121,13 +137,7 @@ def main() -> None:
             assert created
             service.dispatch_or_fail(run)
 
-        floor_tenant = str(uuid.uuid4())
-
-        def floor_start(i: int) -> None:
-            row = {"PartitionKey": floor_tenant, "RowKey": f"run~{uuid.uuid4().hex}", "X": i}
-            lock = {"PartitionKey": floor_tenant, "RowKey": lock_row_key(uuid.uuid4().hex)}
-            table.submit_transaction([("create", row), ("create", lock)])
-            queue.send_message('{"v":1,"run_id":"x","tenant_id":"y","type":"z"}')
+        floor_start = raw_start_floor(table, queue)
 
         interleave(ours_start, floor_start, 20)  # warm-up
         ours, floor = interleave(ours_start, floor_start, args.starts)
