@@ -37,6 +37,10 @@ from shared.restore.ledger import RestoreLedger
 from shared.storage import StorageClients
 from shared.tenants import GraphAppReference, ManagedTenant, TenantStore
 from tests.integration.conftest import Harness
+from tests.integration.localcloud.conftest import (  # noqa: F401 - shared fixtures
+    clean_cloud,
+    cloud,
+)
 
 # The NAME of the app setting holding the secret (a Key Vault reference in Azure).
 SECRET_SETTING = "CONTOSO_GRAPH_SECRET"  # noqa: S105 - a setting name, not a secret
@@ -64,20 +68,6 @@ class Env:
         return self.deps.graph.client(CONTOSO_TENANT_ID)
 
 
-@pytest.fixture(scope="module")
-def cloud() -> Iterator[LocalCloud]:
-    with LocalCloud.start() as instance:
-        yield instance
-
-
-@pytest.fixture(autouse=True)
-def clean_cloud(cloud: LocalCloud) -> Iterator[None]:
-    cloud.faults.clear()
-    cloud.records.reset()
-    yield
-    cloud.faults.clear()
-
-
 @pytest.fixture
 def tenant_id() -> str:
     """Overrides the harness's random tenant: Graph knows only the demo tenants."""
@@ -86,7 +76,9 @@ def tenant_id() -> str:
 
 @pytest.fixture
 def env(
-    storage: StorageClients, cloud: LocalCloud, monkeypatch: pytest.MonkeyPatch
+    storage: StorageClients,
+    cloud: LocalCloud,  # noqa: F811 - the imported fixture
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Env]:
     suffix = uuid.uuid4().hex[:12]
     names = {
