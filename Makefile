@@ -1,6 +1,6 @@
 # The two commands of the README. Each installs what is missing, then runs.
 #   make test   the whole suite (lint, types, import contracts, pytest with Azurite)
-#   make dev    the product locally (arrives with the local host issue)
+#   make dev    the product locally (Azurite, local Entra/Graph, the app, demo data)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -8,7 +8,7 @@ PY     := $(VENV)/bin/python
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: test dev deps lint typecheck contracts pytest bench bench-http clean
+.PHONY: test dev deps lint typecheck contracts pytest bench bench-http hooks clean
 
 CHROMIUM   := /usr/bin/chromium
 
@@ -55,6 +55,10 @@ bench-http: deps
 # sample when missing, the demo tenants and members, then the host on :7071. Ctrl-C stops all.
 dev: deps
 	$(PY) -m devhost dev
+
+# Git pre-commit hooks: the same static checks as `make test`, from .venv.
+hooks: $(STAMP_PY)
+	$(VENV)/bin/pre-commit install
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
