@@ -250,6 +250,12 @@ class LocalCloud:
         if "error" in rules:
             return self._refuse(kind, rules["error"].status, rules["error"])
         response = self._route(kind, request)
+        if "after_processing" in rules:
+            # Done, then the answer is lost on the way back: what makes a resent create
+            # a duplicate. Only 2xx answers are replaced; a refusal changed nothing.
+            rule = rules["after_processing"]
+            if 200 <= response.status < 300:
+                return self._refuse(kind, rule.status, rule)
         if "malformed" in rules:
             response = _malform(response, rules["malformed"].mode)
         return response

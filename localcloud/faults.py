@@ -1,8 +1,11 @@
 """Fault injection: per tenant and route pattern, for the next N matching requests.
 
-Kinds: throttle (429 + Retry-After), error (500/503/504), slow (delay before answering),
-malformed (invalid JSON, or a value item missing required fields), unreachable (the
-server hangs up without a response).
+Kinds: throttle (429 + Retry-After, before any processing, as Graph documents throttled
+requests: "Microsoft Graph throttling guidance"), error (500/503/504, also before
+processing), after_processing (the request IS carried out, then the answer is replaced by
+a 500/502/503/504: a gateway timeout after a committed write), slow (delay before
+answering), malformed (invalid JSON, or a value item missing required fields),
+unreachable (the server hangs up without a response).
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["throttle", "error", "slow", "malformed", "unreachable"]
-KINDS: tuple[str, ...] = ("throttle", "error", "slow", "malformed", "unreachable")
+FaultKind = Literal["throttle", "error", "after_processing", "slow", "malformed", "unreachable"]
+KINDS: tuple[str, ...] = (
+    "throttle", "error", "after_processing", "slow", "malformed", "unreachable",
+)  # fmt: skip
+SERVER_ERRORS = (500, 502, 503, 504)
 MALFORMED_MODES = ("invalid_json", "missing_fields")
 
 
@@ -26,7 +32,7 @@ class FaultRule:
     tenant: str | None = None  # tenant id; None = any request
     method: str | None = None  # None = any method
     remaining: int | None = 1  # None = until cleared
-    status: int = 503  # for "error"
+    status: int = 503  # for "error" and "after_processing"
     retry_after: float | None = 1  # for "throttle" (and "error" when set)
     delay: float = 0.0  # for "slow"
     mode: str = "invalid_json"  # for "malformed"
@@ -62,11 +68,15 @@ class Faults:
             raise ValueError(f"unknown fault options {sorted(unknown)}")
         if "count" in options:
             options["remaining"] = options.pop("count")
-        if kind == "error" and int(options.get("status", 503)) not in (500, 502, 503, 504):
-            raise ValueError("error faults answer 500, 502, 503 or 504")
+        if kind == "after_processing":
+            options.setdefault("status", 504)
+        if kind in ("error", "after_processing") and int(options.get("status", 503)) not in (
+            SERVER_ERRORS
+        ):
+            raise ValueError(f"{kind} faults answer 500, 502, 503 or 504")
         if kind == "malformed" and options.get("mode", "invalid_json") not in MALFORMED_MODES:
             raise ValueError(f"malformed mode is one of {MALFORMED_MODES}")
-        if kind == "error" and "retry_after" not in options:
+        if kind in ("error", "after_processing") and "retry_after" not in options:
             options["retry_after"] = None
         with self._lock:
             rule = FaultRule(id=str(next(self._ids)), kind=kind, **options)  # type: ignore[arg-type]
@@ -81,6 +91,12 @@ class Faults:
         **where: Any,
     ) -> FaultRule:  # fmt: skip
         return self.add("error", status=status, count=count, retry_after=retry_after, **where)
+
+    def after_processing(
+        self, *, status: int = 504, count: int | None = 1, **where: Any
+    ) -> FaultRule:
+        """Carry the request out, then answer `status` as if the gateway lost the answer."""
+        return self.add("after_processing", status=status, count=count, **where)
 
     def slow(self, *, delay: float, count: int | None = None, **where: Any) -> FaultRule:
         return self.add("slow", delay=delay, count=count, **where)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.graph.errors import GraphMalformedResponse
-from shared.graph.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from shared.graph.retry import IDEMPOTENT_METHODS, RetryPolicy, may_resend, parse_retry_after
 
 MAX_BATCH = 20
 
@@ -79,6 +79,11 @@ def _parse(answer: dict[str, Any] | None, expected: set[str]) -> dict[str, Batch
     return parsed
 
 
+def _may_resend(request: BatchRequest, status: int) -> bool:
+    # An inner create answered 503/504 may have been done: only a 429 (or a read) is resent.
+    return may_resend(status, idempotent=request.method.upper() in IDEMPOTENT_METHODS)
+
+
 def run_batch(
     send: Callable[[dict[str, Any]], dict[str, Any] | None],
     requests: Sequence[BatchRequest],
@@ -95,7 +100,7 @@ def run_batch(
         for attempt in range(1, policy.max_attempts + 1):
             payload = {"requests": [_wire(by_id[i], i) for i in pending]}
             results.update(_parse(send(payload), set(pending)))
-            retry = [i for i in pending if results[i].status in RETRY_STATUSES]
+            retry = [i for i in pending if _may_resend(by_id[i], results[i].status)]
             if not retry or attempt == policy.max_attempts:
                 break
             waits = [parse_retry_after(results[i].header("Retry-After")) for i in retry]

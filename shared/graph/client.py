@@ -15,11 +15,18 @@ from shared.graph.credentials import GraphCredentials
 from shared.graph.errors import (
     GraphError,
     GraphMalformedResponse,
+    GraphOutcomeUnknown,
     GraphTransientError,
     error_from_response,
     safe_path,
 )
-from shared.graph.retry import RETRY_STATUSES, RetryPolicy, parse_retry_after
+from shared.graph.retry import (
+    IDEMPOTENT_METHODS,
+    RETRY_STATUSES,
+    RetryPolicy,
+    may_resend,
+    parse_retry_after,
+)
 from shared.graph.tls import verify_for
 from shared.graph.tokens import MsalApps, TokenProvider
 from shared.telemetry.spans import graph_span
@@ -27,7 +34,6 @@ from shared.telemetry.spans import graph_span
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # Connect failures never reached Graph, so even a POST may be sent again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 
 Params = Mapping[str, str | int | bool] | None
 
@@ -101,11 +107,18 @@ class GraphClient:
         content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         version: str | None = None,
+        idempotent: bool | None = None,
     ) -> httpx.Response:
-        """Send with retries on 429/503/504 and connect failures; raise a typed error else."""
+        """Send with retries on 429/503/504 and connect failures; raise a typed error else.
+
+        A request that is not idempotent (a POST, unless the caller says otherwise) is
+        sent again only when Graph surely did not act on it: a connect failure or a 429.
+        After a 5xx or a lost answer it raises GraphOutcomeUnknown instead.
+        """
         method = method.upper()
         url = self.url(path, version)
         policy = self.retry
+        safe = method in IDEMPOTENT_METHODS if idempotent is None else idempotent
         for attempt in range(1, policy.max_attempts + 1):
             last = attempt == policy.max_attempts
             try:
@@ -115,23 +128,26 @@ class GraphClient:
                     )
                     span.set_attribute("http.response.status_code", response.status_code)
             except httpx.TransportError as error:
-                may_resend = isinstance(error, _NOT_SENT) or method in _IDEMPOTENT
-                if may_resend and not last:
+                not_sent = isinstance(error, _NOT_SENT)
+                if (not_sent or safe) and not last:
                     self._sleep(policy.delay(attempt))
                     continue
-                raise GraphTransientError(
+                kind = GraphTransientError if not_sent or safe else GraphOutcomeUnknown
+                raise kind(
                     f"Graph {method} {safe_path(url)} failed: {type(error).__name__}",
                     method=method,
                     path=safe_path(url),
                 ) from None
-            if response.status_code in RETRY_STATUSES:
+            status = response.status_code
+            if status in RETRY_STATUSES:
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-                if not last and policy.may_wait(retry_after):
+                resend = may_resend(status, idempotent=safe) and policy.may_wait(retry_after)
+                if resend and not last:
                     self._sleep(policy.delay(attempt, retry_after))
                     continue
-                raise error_from_response(response, method, url, retry_after)
+                raise error_from_response(response, method, url, retry_after, idempotent=safe)
             if response.is_error:
-                raise error_from_response(response, method, url)
+                raise error_from_response(response, method, url, idempotent=safe)
             return response
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
@@ -154,10 +170,22 @@ class GraphClient:
         headers: Mapping[str, str] | None = None,
         *,
         version: str | None = None,
+        idempotent: bool = False,
     ) -> dict[str, Any] | None:
-        """The JSON answer, or None for Graph's bodiless 202/204 (e.g. sendMail)."""
+        """The JSON answer, or None for Graph's bodiless 202/204 (e.g. sendMail).
+
+        `idempotent=True` only for a POST whose repetition changes nothing more (an
+        action that replaces a whole set, a batch of reads): it may then be resent
+        after a 503/504 too.
+        """
         response = self.request(
-            "POST", path, params=params, json=json, headers=headers, version=version
+            "POST",
+            path,
+            params=params,
+            json=json,
+            headers=headers,
+            version=version,
+            idempotent=idempotent,
         )
         if response.status_code in (202, 204) or not response.content:
             return None
@@ -202,9 +230,14 @@ class GraphClient:
     def batch(
         self, requests: Sequence[BatchRequest], *, version: str | None = None
     ) -> list[BatchResponse]:
-        """JSON batching: chunks of 20; inner 429/503/504 are retried; order preserved."""
+        """JSON batching: chunks of 20; inner 429 (and 503/504 of reads) are retried; order
+        preserved. The outer POST is resent after a 503/504 only when every inner request
+        is a read."""
+        reads_only = all(r.method.upper() in IDEMPOTENT_METHODS for r in requests)
         return run_batch(
-            lambda payload: self.post("/$batch", json=payload, version=version),
+            lambda payload: self.post(
+                "/$batch", json=payload, version=version, idempotent=reads_only
+            ),
             requests,
             self.retry,
             self._sleep,

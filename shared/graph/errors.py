@@ -10,7 +10,9 @@
         ├── GraphMalformedResponse a 2xx whose body is not the JSON Graph promises
         └── GraphTransientError    (also a TransientError) network failure, timeout
             ├── GraphThrottled     429 after in-process retries
-            └── GraphServerError   5xx after in-process retries
+            ├── GraphServerError   5xx after in-process retries
+            └── GraphOutcomeUnknown  a write was sent and its answer lost (5xx, timeout):
+                                   it may have been done; look before sending it again
 
 Messages name the method, the path (never the query string), the status and Graph's
 error code. They never contain a token or a secret.
@@ -102,6 +104,14 @@ class GraphServerError(GraphTransientError):
     code = "graph_server_error"
 
 
+class GraphOutcomeUnknown(GraphTransientError):
+    """A non-idempotent request (a create, sendMail) reached Graph and no success came
+    back: it may or may not have been carried out. Never resent blindly; the caller's
+    ledger decides (look for the created object, or mark the delivery unknown)."""
+
+    code = "graph_outcome_unknown"
+
+
 def safe_path(url: str | httpx.URL) -> str:
     """The path only: query strings can carry skip tokens or search terms, never logged."""
     return urlsplit(str(url)).path or "/"
@@ -123,7 +133,12 @@ def _graph_error_body(response: httpx.Response) -> tuple[str | None, str | None]
 
 
 def error_from_response(
-    response: httpx.Response, method: str, url: str | httpx.URL, retry_after: float | None = None
+    response: httpx.Response,
+    method: str,
+    url: str | httpx.URL,
+    retry_after: float | None = None,
+    *,
+    idempotent: bool = True,
 ) -> GraphError:
     status = response.status_code
     graph_code, detail = _graph_error_body(response)
@@ -140,6 +155,8 @@ def error_from_response(
     }
     if status == 429:
         return GraphThrottled(text, retry_after=retry_after, **context)
+    if status >= 500 and not idempotent:
+        return GraphOutcomeUnknown(text, retry_after=retry_after, **context)
     if status >= 500:
         return GraphServerError(text, retry_after=retry_after, **context)
     kind: type[GraphError] = {

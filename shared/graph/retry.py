@@ -8,6 +8,17 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 RETRY_STATUSES = frozenset({429, 503, 504})
+# Graph throttles before doing any work ("Microsoft Graph throttling guidance": a 429
+# request was not processed), so even a create may be sent again after one. A 503/504
+# carries no such promise: a gateway timeout can follow a committed write.
+NOT_PROCESSED_STATUSES = frozenset({429})
+# Sending one of these twice leaves the same state as sending it once (RFC 9110 9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+def may_resend(status: int, *, idempotent: bool) -> bool:
+    """Whether an answer with `status` may be followed by the same request again."""
+    return status in RETRY_STATUSES and (idempotent or status in NOT_PROCESSED_STATUSES)
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

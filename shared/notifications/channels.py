@@ -1,7 +1,9 @@
 """External channels: email through Graph sendMail, Teams through a Workflows webhook.
 
 A channel either delivers, raises ChannelUnavailable (worth another attempt later:
-throttling, 5xx, network) or raises ChannelRejected (will not work as it is: 4xx).
+throttling, 5xx, network, and the message surely did not go), ChannelInDoubt (the send
+reached the service and its answer was lost: it may have gone, so it is never sent
+again) or raises ChannelRejected (will not work as it is: 4xx).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from shared.errors import AppError, TransientError
-from shared.graph import GraphClient, GraphError
+from shared.graph import GraphClient, GraphError, GraphOutcomeUnknown
 from shared.notifications.content import (
     NotificationContent,
     render_card,
@@ -29,6 +31,12 @@ class ChannelUnavailable(TransientError):
     """The channel failed in a way that may pass; retried through the queue."""
 
     code = "channel_unavailable"
+
+
+class ChannelInDoubt(AppError):
+    """The message may have been delivered (a 5xx or a lost answer after sending)."""
+
+    code = "channel_in_doubt"
 
 
 class ChannelRejected(AppError):
@@ -77,6 +85,9 @@ class EmailChannel:
                 content=base64.b64encode(mail.as_bytes()),
                 headers={"Content-Type": "text/plain"},
             )
+        except GraphOutcomeUnknown as error:
+            # sendMail is not idempotent: a 504 may follow a mail that went out.
+            raise ChannelInDoubt(f"sendMail: {error.message}") from None
         except TransientError as error:
             raise ChannelUnavailable(f"sendMail: {error.message}") from None
         except GraphError as error:

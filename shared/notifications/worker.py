@@ -3,7 +3,9 @@
 In-app is exactly once by its row key. External channels go through the ledger:
 claim, send, record. A channel outage schedules a retry of that channel alone, as a new
 queue message made visible after a backoff; after the last attempt the failure is
-recorded on the in-app notification, where the user sees it.
+recorded on the in-app notification, where the user sees it. A send whose outcome is in
+doubt (the service may have delivered it) is never retried: the ledger marks it
+`unknown` and the in-app notification says so.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pydantic import ValidationError
 
 from shared.errors import UnknownRunType
 from shared.notifications.channels import (
+    ChannelInDoubt,
     ChannelRejected,
     ChannelUnavailable,
     ExternalChannel,
@@ -180,6 +183,13 @@ class NotificationWorker:
             log.warning(
                 "%s for run %s failed (attempt %d): %s", channel, run.id, claim.attempt, reason
             )
+        except ChannelInDoubt as error:
+            reason = sanitize_message(error.message)
+            self._ledger.record(
+                run.id, event, channel, claim, state="unknown", now=self._clock(), error=reason
+            )
+            self._problem(run, event, f"{channel.value}: delivery unknown ({reason})")
+            log.warning("%s for run %s may or may not have gone: %s", channel, run.id, reason)
         except Exception as error:  # noqa: BLE001 - a rejected or broken channel: give up now
             reason = (
                 sanitize_message(error.message)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from localcloud.seed import CONTOSO_TENANT_ID
 from shared.notifications.ledger import ClaimResult
 from shared.notifications.message import Channel, NotificationEvent
 from shared.notifications.preferences import ChannelPlan
@@ -89,7 +90,8 @@ def test_a_crash_between_send_and_record_does_not_send_again(notify: Notify) -> 
 
 
 def test_an_outage_is_retried_through_the_queue_then_recovers(notify: Notify) -> None:
-    notify.cloud.faults.server_error(status=503, count=None, route="/v1.0/users/*")
+    # Graph throttles sendMail before sending (429 is "not processed"): safe to try again.
+    notify.cloud.faults.throttle(count=None, retry_after=0, route="/v1.0/users/*")
     notify.cloud.faults.server_error(status=503, count=None, route="/teams/*")
     _finish(notify)
     notify.drain(limit=2)  # first attempt of each channel fails
@@ -97,6 +99,35 @@ def test_an_outage_is_retried_through_the_queue_then_recovers(notify: Notify) ->
     notify.cloud.faults.clear()
     notify.drain()
     assert len(notify.mails()) == 1 and len(notify.cards()) == 1
+
+
+def _email_state(notify: Notify, run_id: str) -> str | None:
+    return notify.ledger.state(run_id, NotificationEvent.COMPLETED, Channel.EMAIL)
+
+
+def test_a_mail_sent_then_answered_504_is_sent_once_and_marked_unknown(notify: Notify) -> None:
+    # The mail goes out, then the gateway loses the answer: sending again would be twice.
+    rule = notify.cloud.faults.after_processing(status=504, route="/v1.0/users/*/sendMail")
+    run_id = _finish(notify)
+    notify.drain()
+    assert rule.hits == 1 and len(notify.mails()) == 1  # sent once, never resent
+    assert _email_state(notify, run_id) == "unknown"
+    items, _ = notify.inbox.list(notify.alice.id, unread_only=False, limit=5)
+    completed = next(n for n in items if n.event is NotificationEvent.COMPLETED)
+    [problem] = completed.delivery_problems
+    assert problem.startswith("email: delivery unknown") and "504" in problem
+    assert len(notify.cards()) == 1  # Teams is a separate channel and went out
+
+
+def test_a_mail_refused_with_5xx_before_sending_is_not_resent_blindly(notify: Notify) -> None:
+    # From the client's side a 503 looks the same whether or not the mail went out.
+    notify.cloud.faults.server_error(status=503, count=None, route="/v1.0/users/*")
+    before = notify.cloud.graph_requests(CONTOSO_TENANT_ID, "/v1.0/users/")
+    run_id = _finish(notify)
+    notify.drain()
+    sends = notify.cloud.graph_requests(CONTOSO_TENANT_ID, "/v1.0/users/") - before
+    assert sends == 1 and notify.mails() == []
+    assert _email_state(notify, run_id) == "unknown"
 
 
 def test_after_the_last_attempt_the_failure_is_shown_to_the_user(notify: Notify) -> None:

@@ -8,7 +8,14 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from shared.graph import BatchRequest, CertificateCredential, GraphClient, GraphCredentials
+from shared.graph import (
+    BatchRequest,
+    CertificateCredential,
+    GraphClient,
+    GraphCredentials,
+    GraphOutcomeUnknown,
+    GraphServerError,
+)
 
 from .conftest import Sleeps
 
@@ -39,6 +46,41 @@ def test_batch_chunks_retries_inner_429_and_keeps_order(
     assert [len(p) for p in payloads] == [20, 1, 20, 1, 5]
     assert payloads[0][0]["headers"] == {"Content-Type": "application/json"}
     assert len(sleeps) == 2 and all(4 <= s <= 4.5 for s in sleeps)
+
+
+def test_batch_resends_inner_reads_after_504_but_never_an_inner_create(
+    make_client: Callable[..., GraphClient], sleeps: Sleeps
+) -> None:
+    sent: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        items = json.loads(request.content)["requests"]
+        sent.extend(item["method"] for item in items)
+        answers = [{"id": i["id"], "status": 504, "body": {}} for i in items]
+        return httpx.Response(200, json={"responses": answers})
+
+    requests = [BatchRequest("GET", "/groups/1"), BatchRequest("POST", "/users/u/sendMail")]
+    out = make_client(handler).batch(requests)
+    assert sent.count("POST") == 1 and sent.count("GET") == 4  # every attempt of the read
+    assert [r.status for r in out] == [504, 504]
+
+
+def test_an_outer_batch_is_resent_after_504_only_when_it_holds_only_reads(
+    make_client: Callable[..., GraphClient],
+) -> None:
+    outer: list[int] = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        outer.append(len(json.loads(request.content)["requests"]))
+        return httpx.Response(504, json={"error": {"code": "GatewayTimeout"}})
+
+    client = make_client(gateway)
+    with pytest.raises(GraphOutcomeUnknown):
+        client.batch([BatchRequest("POST", "/users/u/sendMail", body={"message": {}})])
+    assert outer == [1]
+    with pytest.raises(GraphServerError):
+        client.batch([BatchRequest("GET", "/groups/1")])
+    assert outer == [1, 1, 1, 1, 1]
 
 
 def test_batch_rejects_duplicate_ids(make_client: Callable[..., GraphClient]) -> None:

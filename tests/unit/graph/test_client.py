@@ -16,6 +16,7 @@ from shared.graph import (
     GraphForbidden,
     GraphMalformedResponse,
     GraphNotFound,
+    GraphOutcomeUnknown,
     GraphServerError,
     GraphThrottled,
     GraphTransientError,
@@ -158,3 +159,55 @@ def test_malformed_bodies(make_client: MakeClient) -> None:
 
 def test_post_returns_none_for_202(make_client: MakeClient) -> None:
     assert make_client(scripted(httpx.Response(202))).post("/users/x/sendMail", {}) is None
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_create_answered_5xx_is_not_resent_and_its_outcome_is_unknown(
+    make_client: MakeClient, sleeps: Sleeps, status: int
+) -> None:
+    seen: list[httpx.Request] = []
+    client = make_client(scripted(graph_error(status, "GatewayTimeout"), seen=seen))
+    with pytest.raises(GraphOutcomeUnknown) as caught:
+        client.post("/deviceManagement/deviceConfigurations", {"displayName": "x"})
+    assert len(seen) == 1 and sleeps == []  # sent once: it may have been created
+    assert isinstance(caught.value, TransientError) and caught.value.status == status
+
+
+def test_a_create_whose_answer_is_lost_is_not_resent(make_client: MakeClient) -> None:
+    calls: list[str] = []
+
+    def lost(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        raise httpx.RemoteProtocolError("server hung up", request=request)
+
+    with pytest.raises(GraphOutcomeUnknown, match="RemoteProtocolError"):
+        make_client(lost).post("/users/u/sendMail", {"message": {}})
+    assert calls == ["POST"]
+
+
+def test_a_throttled_create_is_resent_because_graph_did_not_process_it(
+    make_client: MakeClient, sleeps: Sleeps
+) -> None:
+    seen: list[httpx.Request] = []
+    client = make_client(
+        scripted(
+            graph_error(429, "TooManyRequests", {"Retry-After": "2"}),
+            httpx.Response(201, json={"id": "p1"}),
+            seen=seen,
+        )
+    )
+    assert client.post("/deviceManagement/deviceConfigurations", {}) == {"id": "p1"}
+    assert len(seen) == 2 and len(sleeps) == 1 and sleeps[0] >= 2
+
+
+def test_an_idempotent_post_is_resent_after_504(make_client: MakeClient, sleeps: Sleeps) -> None:
+    seen: list[httpx.Request] = []
+    client = make_client(
+        scripted(graph_error(504, "GatewayTimeout"), httpx.Response(200, json={}), seen=seen)
+    )
+    client.post("/deviceManagement/deviceConfigurations/p1/assign", {}, idempotent=True)
+    assert len(seen) == 2 and len(sleeps) == 1
+    # A read that fails the same way is a plain server error, not an unknown outcome.
+    with pytest.raises(GraphServerError) as caught:
+        make_client(scripted(graph_error(504, "GatewayTimeout"))).get("/groups")
+    assert not isinstance(caught.value, GraphOutcomeUnknown)
