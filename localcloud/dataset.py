@@ -52,7 +52,22 @@ DEVICE_CONFIG_KINDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
                        "omaUri": "./Device/Vendor/MSFT/Policy/Config/Experience/"
                                  "AllowWindowsConsumerFeatures", "value": 0}]}),
     ("WIN", "windowsWifiConfiguration", "Wi-Fi Corporate",
-     {"ssid": "CORP-WLAN", "connectAutomatically": True, "wifiSecurityType": "wpa2Enterprise"}),
+     {"ssid": "CORP-WLAN", "networkName": "CORP-WLAN", "connectAutomatically": True,
+      "wifiSecurityType": "wpa2Enterprise"}),
+    ("WIN", "windows10VpnConfiguration", "Always On VPN",
+     {"connectionType": "ikEv2", "enableSplitTunneling": True}),
+    ("WIN", "windows10PkcsCertificateProfile", "PKCS User Certificate",
+     {"certificateStore": "user", "certificateTemplateName": "CorpUser",
+      "certificationAuthority": "ca01.corp.local", "certificationAuthorityName": "Corp CA"}),
+    ("WIN", "windows81TrustedRootCertificate", "Trusted Root CA",
+     {"trustedRootCertificate": "MIIBszCCAVmgAwIBAgIUQ29ycFJvb3Q=", "certFileName": "root.cer",
+      "destinationStore": "computerCertStoreRoot"}),
+    ("WIN", "windowsDomainJoinConfiguration", "Hybrid Domain Join",
+     {"activeDirectoryDomainName": "corp.local", "computerNameStaticPrefix": "CORP-",
+      "organizationalUnit": "OU=Autopilot,DC=corp,DC=local"}),
+    ("WIN", "windowsKioskConfiguration", "Kiosk Browser",
+     {"kioskBrowserDefaultUrl": "https://intranet.{tenant}.example",
+      "edgeKioskEnablePublicBrowsing": False, "kioskProfiles": []}),
     ("iOS", "iosGeneralDeviceConfiguration", "Device Restrictions",
      {"passcodeRequired": True, "passcodeMinimumLength": 6, "iCloudBlockBackup": True}),
     ("iOS", "iosDeviceFeaturesConfiguration", "Device Features",
@@ -114,6 +129,9 @@ SETTINGS_CATALOG: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
      ("com.apple.loginwindow_disableconsoleaccess", "com.apple.loginwindow_showfullname")),
     ("iOS", "iOS", "Declarative Passcode",
      ("com.apple.configuration.passcode.settings_requirepasscode",)),
+    # More settings than one page of /settings (25): a list may cut them short.
+    ("WIN", "windows10", "Security Baseline",
+     tuple(f"device_vendor_msft_policy_config_baseline_setting{n:02d}" for n in range(32))),
 )  # fmt: skip
 
 TARGET_GROUP = "#microsoft.graph.groupAssignmentTarget"
@@ -226,13 +244,17 @@ def _policy_base(rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _unique(rng: random.Random, make: Any, count: int) -> list[tuple[str, Any]]:
+def _unique(
+    rng: random.Random, make: Any, count: int, kinds: tuple[Any, ...] = ()
+) -> list[tuple[str, Any]]:
+    """`count` distinct (name, kind); the first ones go through `kinds` in order, so a
+    tenant big enough holds every kind at least once."""
     out: list[tuple[str, Any]] = []
     seen: set[str] = set()
-    for _ in range(count * 50):  # bounded: a too-small name space must fail, not hang
+    for attempt in range(count * 50):  # bounded: a too-small name space must fail, not hang
         if len(out) == count:
             break
-        name, extra = make(rng)
+        name, extra = make(rng, kinds[attempt] if attempt < len(kinds) else None)
         if name not in seen:
             seen.add(name)
             out.append((name, extra))
@@ -242,12 +264,13 @@ def _unique(rng: random.Random, make: Any, count: int) -> list[tuple[str, Any]]:
 
 
 def make_device_configurations(rng: random.Random, tenant: Tenant) -> list[dict[str, Any]]:
-    def make(r: random.Random) -> tuple[str, Any]:
-        kind = r.choice(DEVICE_CONFIG_KINDS)
+    def make(r: random.Random, first: Any) -> tuple[str, Any]:
+        kind = first or r.choice(DEVICE_CONFIG_KINDS)
         return f"{kind[0]} - {r.choice(CONFIG_PURPOSES)} - {kind[2]}", kind
 
     policies = []
-    for name, (_, odata, _, settings) in _unique(rng, make, tenant.device_configurations):
+    chosen = _unique(rng, make, tenant.device_configurations, DEVICE_CONFIG_KINDS)
+    for name, (_, odata, _, settings) in chosen:
         policy = _policy_base(rng)
         policy.update(
             {
@@ -264,12 +287,13 @@ def make_device_configurations(rng: random.Random, tenant: Tenant) -> list[dict[
 
 
 def make_compliance_policies(rng: random.Random, tenant: Tenant) -> list[dict[str, Any]]:
-    def make(r: random.Random) -> tuple[str, Any]:
-        kind = r.choice(COMPLIANCE_KINDS)
+    def make(r: random.Random, first: Any) -> tuple[str, Any]:
+        kind = first or r.choice(COMPLIANCE_KINDS)
         return f"{kind[0]} - Compliance - {r.choice(COMPLIANCE_PURPOSES)}", kind
 
     policies = []
-    for name, (_, odata, settings) in _unique(rng, make, tenant.compliance_policies):
+    chosen = _unique(rng, make, tenant.compliance_policies, COMPLIANCE_KINDS)
+    for name, (_, odata, settings) in chosen:
         policy = _policy_base(rng)
         policy.update(
             {
@@ -287,12 +311,13 @@ def make_compliance_policies(rng: random.Random, tenant: Tenant) -> list[dict[st
 def make_configuration_policies(
     rng: random.Random, tenant: Tenant
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-    def make(r: random.Random) -> tuple[str, Any]:
-        kind = r.choice(SETTINGS_CATALOG)
+    def make(r: random.Random, first: Any) -> tuple[str, Any]:
+        kind = first or r.choice(SETTINGS_CATALOG)
         return f"{kind[0]} - SC - {kind[2]} - {r.choice(CONFIG_PURPOSES)}", kind
 
     out = []
-    for name, (_, platform, _, definitions) in _unique(rng, make, tenant.configuration_policies):
+    chosen = _unique(rng, make, tenant.configuration_policies, SETTINGS_CATALOG)
+    for name, (_, platform, _, definitions) in chosen:
         policy = _policy_base(rng)
         settings = [setting_instance(rng, i, d) for i, d in enumerate(definitions)]
         policy.update(
@@ -338,6 +363,71 @@ def _fill(settings: dict[str, Any], tenant: Tenant) -> dict[str, Any]:
     }
 
 
+# Assignment filters (beta /deviceManagement/assignmentFilters): (platform, name, rule).
+ASSIGNMENT_FILTERS = (
+    ("windows10AndLater", "Corporate Windows devices", '(device.deviceOwnership -eq "Corporate")'),
+    ("windows10AndLater", "Surface hardware", '(device.manufacturer -eq "Microsoft Corporation")'),
+    ("iOS", "iPads only", '(device.model -startsWith "iPad")'),
+    ("macOS", "Apple silicon Macs", '(device.model -contains "M1")'),
+    ("androidForWork", "Samsung work profiles", '(device.manufacturer -eq "samsung")'),
+)
+# deviceComplianceActionItem.actionType values a rule can carry besides its one block.
+FOLLOW_UP_ACTIONS = ("notification", "retire", "remoteLock", "pushNotification")
+
+
+def make_assignment_filters(rng: random.Random, tenant: Tenant) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": guid(rng),
+            "displayName": f"{name} ({tenant.name})",
+            "description": "",
+            "platform": platform,
+            "rule": rule,
+            "assignmentFilterManagementType": "devices",
+            "roleScopeTags": ["0"],
+        }
+        for platform, name, rule in ASSIGNMENT_FILTERS
+    ]
+
+
+def apply_filters(
+    rng: random.Random, assignments: list[dict[str, Any]], filters: list[dict[str, Any]]
+) -> None:
+    """Put a filter on some targets. Never on an excluded group: Intune does not filter
+    exclusions ("Use filters when assigning your apps, policies, and profiles")."""
+    for assignment in assignments:
+        target = assignment["target"]
+        if target["@odata.type"] != TARGET_EXCLUDE and rng.random() < 0.35:
+            target["deviceAndAppManagementAssignmentFilterId"] = rng.choice(filters)["id"]
+            target["deviceAndAppManagementAssignmentFilterType"] = rng.choice(
+                ("include", "exclude")
+            )
+
+
+def action_item(
+    rng: random.Random, action_type: str, grace_hours: int, template: str = ""
+) -> dict[str, Any]:
+    return {
+        "id": guid(rng),
+        "actionType": action_type,
+        "gracePeriodHours": grace_hours,
+        "notificationTemplateId": template,
+        "notificationMessageCCList": [],
+    }
+
+
+def make_scheduled_actions(rng: random.Random) -> list[dict[str, Any]]:
+    """One rule with exactly one block action (what Graph requires on create), rarely the
+    default "block at once": grace periods, notifications and retire actions."""
+    actions = [action_item(rng, "block", rng.choice((0, 12, 24, 72, 168)))]
+    for action_type in rng.sample(FOLLOW_UP_ACTIONS, rng.randint(0, 2)):
+        template = guid(rng) if action_type == "notification" else ""
+        actions.append(action_item(rng, action_type, rng.choice((0, 24, 720, 2160)), template))
+    return [
+        {"id": guid(rng), "ruleName": "PasswordRequired", "scheduledActionConfigurations": actions}
+    ]
+
+
 class TenantDataset:
     """The generated contents of one tenant (plain dicts in Graph's JSON shape)."""
 
@@ -357,3 +447,12 @@ class TenantDataset:
             self.assignments[policy["id"]] = _assignments(rng, policy["id"], self.groups)
         for policy, _ in self.configuration_policies:
             policy["isAssigned"] = bool(self.assignments[policy["id"]])
+        # Drawn from their own generator, so the policies and assignments above stay as
+        # they were before filters and actions were modelled.
+        extra = random.Random(f"{seed}:{tenant.tenant_id}:fidelity")  # noqa: S311 - test data
+        self.assignment_filters = make_assignment_filters(extra, tenant)
+        for policy in policies:
+            apply_filters(extra, self.assignments[policy["id"]], self.assignment_filters)
+        self.scheduled_actions = {
+            policy["id"]: make_scheduled_actions(extra) for policy in self.compliance_policies
+        }

@@ -98,12 +98,12 @@ class GraphApi:
             if method == "GET":
                 return intune.get_policy(store, principal, request, version, collection, policy_id)
             if method == "DELETE":
-                return intune.delete_policy(store, principal, collection, policy_id)
+                return intune.delete_policy(store, principal, version, collection, policy_id)
             return _method_not_allowed()
         if child == "assign":
             if method != "POST":
                 return _method_not_allowed()
-            return intune.assign(store, principal, request, collection, policy_id)
+            return intune.assign(store, principal, request, version, collection, policy_id)
         if child == "assignments" or (child == "settings" and collection.has_settings):
             if method != "GET":
                 return _method_not_allowed()

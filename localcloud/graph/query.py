@@ -103,7 +103,13 @@ def page(
     body: dict[str, Any] = {"@odata.context": context, **(extra or {}), "value": chunk}
     if offset + size < len(items):
         params = {k: v for k, v in request.query.items() if k not in ("$skiptoken", "skiptoken")}
-        params["$skiptoken"] = _encode_token(offset + size)
-        query = urlencode(params, quote_via=quote, safe="$,'()")
-        body["@odata.nextLink"] = f"{request.base_url}{request.path}?{query}"
+        body["@odata.nextLink"] = skip_link(request.base_url, request.path, params, offset + size)
     return body
+
+
+def skip_link(base_url: str, path: str, params: dict[str, str], offset: int) -> str:
+    """An absolute, opaque next link to the items from `offset` on."""
+    query = urlencode(
+        {**params, "$skiptoken": _encode_token(offset)}, quote_via=quote, safe="$,'()"
+    )
+    return f"{base_url}{path}?{query}"

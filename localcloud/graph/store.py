@@ -68,7 +68,8 @@ class TenantStore:
         }
         self._assignments: dict[str, list[dict[str, Any]]] = dict(dataset.assignments)
         # Navigation properties kept apart from the entity, as Graph does.
-        self._scheduled_actions: dict[str, list[dict[str, Any]]] = {}
+        self._scheduled_actions: dict[str, list[dict[str, Any]]] = dict(dataset.scheduled_actions)
+        self._filters: dict[str, dict[str, Any]] = {f["id"]: f for f in dataset.assignment_filters}
 
     def groups(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -95,6 +96,14 @@ class TenantStore:
     def settings(self, policy_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(self._settings.get(policy_id.lower(), []))
+
+    def has_filter(self, filter_id: str) -> bool:
+        with self._lock:
+            return filter_id.lower() in self._filters
+
+    def scheduled_actions(self, policy_id: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._scheduled_actions.get(policy_id.lower(), []))
 
     def assignments(self, policy_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -124,9 +133,14 @@ class TenantStore:
             self._policies[collection.name][policy["id"]] = policy
             self._assignments[policy["id"]] = []
             if collection.has_settings:
-                self._settings[policy["id"]] = copy.deepcopy(settings or [])
+                self._settings[policy["id"]] = [
+                    {**copy.deepcopy(setting), "id": str(index)}
+                    for index, setting in enumerate(settings or [])
+                ]
             if scheduled_actions is not None:
-                self._scheduled_actions[policy["id"]] = copy.deepcopy(scheduled_actions)
+                self._scheduled_actions[policy["id"]] = [
+                    _with_ids(rule, "scheduledActionConfigurations") for rule in scheduled_actions
+                ]
             return copy.deepcopy(policy)
 
     def replace_assignments(
@@ -145,7 +159,16 @@ class TenantStore:
             removed = self._policies[collection.name].pop(policy_id.lower(), None)
             self._assignments.pop(policy_id.lower(), None)
             self._settings.pop(policy_id.lower(), None)
+            self._scheduled_actions.pop(policy_id.lower(), None)
             return removed is not None
+
+
+def _with_ids(item: dict[str, Any], children: str) -> dict[str, Any]:
+    """A created navigation item and its children, each with the id Graph gives it."""
+    made = {**copy.deepcopy(item), "id": str(uuid.uuid4())}
+    if isinstance(made.get(children), list):
+        made[children] = [{**child, "id": str(uuid.uuid4())} for child in made[children]]
+    return made
 
 
 def seeded_stores(seed: str) -> dict[str, TenantStore]:
