@@ -75,7 +75,7 @@ def make_backup_capture(deps: OperationDeps) -> RunType:
                             ctx.item_succeeded()  # captured by an earlier attempt
                             continue
 
-                        capture = partial(_capture, deps, backup, kind, raw)
+                        capture = partial(_capture, deps, graph, backup, kind, raw)
                         run_item(ctx, f"{kind.name}/{policy_id or '?'}", capture)
         for missing in sorted(wanted or ()):
             ctx.item_failed(missing, POLICY_NOT_FOUND, f"policy {missing} is not in the tenant")
@@ -95,8 +95,10 @@ def make_backup_capture(deps: OperationDeps) -> RunType:
     )
 
 
-def _capture(deps: OperationDeps, backup: BackupSet, kind: PolicyKind, raw: Any) -> None:
-    deps.backups.add_item(backup, parse_policy(kind, raw), deps.clock())
+def _capture(
+    deps: OperationDeps, graph: PolicyGraph, backup: BackupSet, kind: PolicyKind, raw: Any
+) -> None:
+    deps.backups.add_item(backup, parse_policy(kind, graph.complete(kind, raw)), deps.clock())
 
 
 def _result(backup: BackupSet) -> dict[str, Any]:

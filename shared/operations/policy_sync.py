@@ -49,7 +49,7 @@ def make_policy_sync(deps: OperationDeps) -> RunType:
                     ctx.add_total(len(page))
                     for index, raw in enumerate(page):
                         ctx.check_cancelled()
-                        save = partial(_save, deps, tenant_id, kind, raw, sync_id, synced_at)
+                        save = partial(_save, deps, graph, tenant_id, kind, raw, sync_id, synced_at)
                         run_item(ctx, _ref(kind.name, raw, seen + index), save)
                     seen += len(page)
                 per_kind[name] = seen
@@ -71,13 +71,15 @@ def make_policy_sync(deps: OperationDeps) -> RunType:
 
 def _save(
     deps: OperationDeps,
+    graph: PolicyGraph,
     tenant_id: str,
     kind: PolicyKind,
     raw: Any,
     sync_id: str,
     synced_at: datetime,
 ) -> None:
-    deps.inventory.save(tenant_id, parse_policy(kind, raw), sync_id, synced_at)
+    snapshot = parse_policy(kind, graph.complete(kind, raw))
+    deps.inventory.save(tenant_id, snapshot, sync_id, synced_at)
 
 
 def _ref(kind: str, raw: Any, index: int) -> str:

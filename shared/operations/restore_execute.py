@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.backups.store import BackupItem
 from shared.errors import AppError
-from shared.graph import GraphError, GraphTransientError
+from shared.graph import GraphError, GraphOutcomeUnknown, GraphTransientError
 from shared.operations.deps import OperationDeps
 from shared.operations.items import restart_counts, run_item
 from shared.operations.policy_types import GroupId, RestorePolicyIds
@@ -121,8 +121,15 @@ class _Restorer:
         if found is None:
             try:
                 found = self.graph.create(kind, body)
+            except GraphOutcomeUnknown:
+                # Sent, answer lost (a 504 may follow a committed create): look before
+                # anything is sent again. Not there yet: the ledger keeps `creating`, and
+                # the redelivery looks again before it creates.
+                found = self.graph.find_by_marker(kind, marker)
+                if found is None:
+                    raise
             except GraphTransientError:
-                raise  # outcome unknown: the ledger keeps `creating`; the retry looks first
+                raise  # not done (throttled, never sent): the ledger keeps `creating`
             except GraphError:
                 ledger.forget(entry)  # Graph refused it: nothing was created
                 raise

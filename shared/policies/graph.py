@@ -1,5 +1,5 @@
-"""Intune policy calls on Microsoft Graph for one tenant: list with assignments, create,
-find a created policy again by its marker, assign."""
+"""Intune policy calls on Microsoft Graph for one tenant: list with assignments, complete
+what a list cut short, create, find a created policy again by its marker, assign."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.graph import GraphClient, GraphMalformedResponse
 from shared.policies.kinds import PolicyKind
+from shared.policies.snapshot import MalformedPolicy, is_key_safe
 
 
 class PolicyGraph:
@@ -20,6 +21,44 @@ class PolicyGraph:
             kind.path, {"$expand": kind.expand}, version=kind.version
         ):
             yield list(page["value"])
+
+    def complete(self, kind: PolicyKind, raw: Any) -> Any:
+        """The listed policy with all of its paged child collection (the settings).
+
+        An expanded collection in a list may stop at a page and carry a
+        `settings@odata.nextLink`; `/settings` read alone pages at 25. So: follow the link,
+        and if the count still disagrees with `settingCount`, read `/settings` on its own.
+        A policy whose settings cannot be read in full fails, rather than being stored
+        (and later restored) with settings missing.
+        """
+        child, count_field = kind.paged_child, kind.child_count_field
+        if child is None or count_field is None or not isinstance(raw, dict):
+            return raw
+        policy_id = raw.get("id")
+        if not is_key_safe(policy_id):
+            return raw  # parse_policy names the problem
+        items = raw.get(child)
+        if not isinstance(items, list):
+            items = []
+        items = list(items)
+        link = raw.get(f"{child}@odata.nextLink")
+        if isinstance(link, str):
+            for page in self._graph.iter_pages(link, version=kind.version):
+                items.extend(page["value"])
+        expected = raw.get(count_field)
+        if isinstance(expected, int) and expected != len(items):
+            items = list(
+                self._graph.iter_items(f"{kind.path}/{policy_id}/{child}", version=kind.version)
+            )
+        if isinstance(expected, int) and expected != len(items):
+            raise MalformedPolicy(
+                f"{kind.name} {policy_id}: {count_field} is {expected} but Graph returned "
+                f"{len(items)} {child}"
+            )
+        annotations = (f"{child}@odata.nextLink", f"{child}@odata.count")
+        completed = {k: v for k, v in raw.items() if k not in annotations}
+        completed[child] = items
+        return completed
 
     def create(self, kind: PolicyKind, body: dict[str, Any]) -> str:
         created = self._graph.post(kind.path, json=body, version=kind.version)
@@ -48,4 +87,5 @@ class PolicyGraph:
             f"{kind.path}/{policy_id}/assign",
             json={"assignments": assignments},
             version=kind.version,
+            idempotent=True,  # the set replaces the previous one: sending it twice is once
         )

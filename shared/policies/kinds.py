@@ -12,10 +12,18 @@ PolicyKindName = Literal["device_configurations", "compliance_policies", "settin
 class PolicyKind:
     name: PolicyKindName
     collection: str  # under /deviceManagement
-    version: str  # the settings catalog exists only in beta
     name_field: str  # the settings catalog calls its display name `name`
     expand: str  # what one list request brings along with each policy
     default_odata_type: str | None = None  # when Graph leaves @odata.type out
+    # A collection Graph may cut short when expanded in a list, and the property that
+    # says how many items it really holds (the settings catalog's `settingCount`).
+    paged_child: str | None = None
+    child_count_field: str | None = None
+    # Every kind is read and written in beta: v1.0 leaves out whole profile types (Wi-Fi,
+    # VPN, certificates, domain join, kiosk, Android fully managed, macOS endpoint
+    # protection...), `roleScopeTagIds`, and the assignment filter of every target
+    # (msgraph-metadata, schemas/type-mappings/v1.0-entity-types.json vs beta).
+    version: str = "beta"
 
     @property
     def path(self) -> str:
@@ -23,18 +31,25 @@ class PolicyKind:
 
 
 DEVICE_CONFIGURATIONS = PolicyKind(
-    "device_configurations", "deviceConfigurations", "v1.0", "displayName", "assignments"
+    "device_configurations", "deviceConfigurations", "displayName", "assignments"
 )
+# scheduledActionsForRule is a navigation property: a plain list leaves it out, and its
+# own scheduledActionConfigurations need a nested $expand (deviceCompliancePolicy and
+# deviceComplianceScheduledActionForRule in the metadata).
 COMPLIANCE_POLICIES = PolicyKind(
-    "compliance_policies", "deviceCompliancePolicies", "v1.0", "displayName", "assignments"
+    "compliance_policies",
+    "deviceCompliancePolicies",
+    "displayName",
+    "assignments,scheduledActionsForRule($expand=scheduledActionConfigurations)",
 )
 SETTINGS_CATALOG = PolicyKind(
     "settings_catalog",
     "configurationPolicies",
-    "beta",
     "name",
     "settings,assignments",
     default_odata_type="#microsoft.graph.deviceManagementConfigurationPolicy",
+    paged_child="settings",
+    child_count_field="settingCount",
 )
 
 KINDS: dict[str, PolicyKind] = {

@@ -9,35 +9,35 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.errors import AppError
 from shared.policies.kinds import COMPLIANCE_POLICIES, PolicyKind
 from shared.policies.snapshot import GROUP_TARGETS
 
 # Server-set or navigation properties Graph refuses (or ignores) on create.
+# `priorityMetaData` is writable (deviceManagementPriorityMetaData, beta) and is kept when
+# set, so a restored settings-catalog policy keeps its priority.
 READ_ONLY_FIELDS = frozenset(
     {
         "id", "createdDateTime", "lastModifiedDateTime", "version", "settingCount",
         "isAssigned", "assignments", "creationSource", "supportsScopeTags",
         "deviceStatusOverview", "userStatusOverview", "deviceSettingStateSummaries",
-        "deviceStatuses", "userStatuses", "groupAssignments", "priorityMetaData",
+        "deviceStatuses", "userStatuses", "groupAssignments",
     }
 )  # fmt: skip
-# A compliance policy cannot be created without at least one "block" action; a capture
-# that did not include them gets Intune's default (mark non-compliant at once).
-DEFAULT_COMPLIANCE_ACTIONS: list[dict[str, Any]] = [
-    {
-        "ruleName": "PasswordRequired",
-        "scheduledActionConfigurations": [
-            {
-                "actionType": "block",
-                "gracePeriodHours": 0,
-                "notificationTemplateId": "",
-                "notificationMessageCCList": [],
-            }
-        ],
-    }
-]
+# Children created with their parent: Graph gives them new ids, and their navigation
+# properties are not part of a create.
+_NESTED_READ_ONLY = frozenset({"id", "settingDefinitions"})
+_NESTED = ("scheduledActionsForRule", "settings")
 UNMAPPED_GROUP = "unmapped_group"
 MAX_DESCRIPTION = 1000
+
+
+class ComplianceActionsMissing(AppError):
+    """A compliance policy captured without its scheduled actions cannot be restored
+    faithfully: Intune would get a default action (block at once) instead of the original
+    grace periods, notifications and retire actions. Capture the policy again."""
+
+    code = "compliance_actions_missing"
 
 
 def restore_marker(run_id: str, source_policy_id: str) -> str:
@@ -52,14 +52,45 @@ def creation_body(kind: PolicyKind, policy: dict[str, Any], marker: str) -> dict
         for key, value in policy.items()
         if key not in READ_ONLY_FIELDS and not _is_annotation(key)
     }
+    if body.get("priorityMetaData") is None:
+        body.pop("priorityMetaData", None)
     if kind.default_odata_type is not None:
         body.pop("@odata.type", None)  # the settings catalog takes no derived type
+    for name in _NESTED:
+        if isinstance(body.get(name), list):
+            body[name] = [_without_server_fields(child) for child in body[name]]
     description = str(body.get("description") or "")
     room = MAX_DESCRIPTION - len(marker) - 1
     body["description"] = (description[:room] + "\n" if description else "") + marker
-    if kind is COMPLIANCE_POLICIES and not body.get("scheduledActionsForRule"):
-        body["scheduledActionsForRule"] = copy.deepcopy(DEFAULT_COMPLIANCE_ACTIONS)
+    if kind is COMPLIANCE_POLICIES and not _has_actions(body.get("scheduledActionsForRule")):
+        raise ComplianceActionsMissing(
+            f"compliance policy {policy.get('id')}: the backup holds no scheduled actions"
+        )
     return body
+
+
+def _without_server_fields(value: Any) -> Any:
+    """A child for a deep create: no server ids, no navigation links, no annotations."""
+    if isinstance(value, list):
+        return [_without_server_fields(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {
+        key: _without_server_fields(item)
+        for key, item in value.items()
+        if key not in _NESTED_READ_ONLY and not _is_annotation(key)
+    }
+
+
+def _has_actions(rules: Any) -> bool:
+    return (
+        isinstance(rules, list)
+        and bool(rules)
+        and all(
+            isinstance(rule, dict) and isinstance(rule.get("scheduledActionConfigurations"), list)
+            for rule in rules
+        )
+    )
 
 
 def _is_annotation(key: str) -> bool:

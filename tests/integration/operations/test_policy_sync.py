@@ -67,8 +67,20 @@ def test_sync_reads_every_kind_with_assignments_into_the_inventory(
     ]  # fmt: skip
     assert entry.display_name == policy["name"]
     assert entry.assignment_summary["count"] == len(seed.assignments[policy["id"]])
-    # The settings catalog came from beta, with settings, in pages of 25.
-    assert env.cloud.graph_requests(CONTOSO_TENANT_ID, "/beta/deviceManagement") == 2
+    # Every kind came from beta: one page each of device configurations and compliance
+    # policies, the settings catalog in pages of 25, and the rest of the settings of each
+    # policy whose settings the list cut short (more than 25), read through their link.
+    long = [s for _, s in seed.configuration_policies if len(s) > 25]
+    assert long and all(stored_settings(env, p) == s for p, s in seed.configuration_policies)
+    assert env.cloud.graph_requests(CONTOSO_TENANT_ID, "/beta/deviceManagement") == (
+        1 + 1 + 2 + len(long)
+    )
+    assert env.cloud.graph_requests(CONTOSO_TENANT_ID, "/v1.0/deviceManagement") == 0
+
+
+def stored_settings(env: Env, policy: dict[str, Any]) -> Any:
+    stored = env.deps.inventory.payload(CONTOSO_TENANT_ID, SETTINGS_CATALOG, policy["id"])
+    return stored and stored["policy"]["settings"]
 
 
 def test_a_subset_of_kinds_and_inputs_are_normalised(harness: Harness, env: Env) -> None:
@@ -85,7 +97,7 @@ def test_a_subset_of_kinds_and_inputs_are_normalised(harness: Harness, env: Env)
 
 def test_a_malformed_policy_fails_alone(harness: Harness, env: Env) -> None:
     env.cloud.faults.malformed(
-        route="/v1.0/deviceManagement/deviceConfigurations", mode="missing_fields", count=1
+        route="/beta/deviceManagement/deviceConfigurations", mode="missing_fields", count=1
     )
     harness.start(SYNC)
     done = harness.deliver_next()

@@ -231,7 +231,7 @@ def test_throttled_creates_go_back_to_the_queue_and_the_retry_creates_once(
 ) -> None:
     env.cloud.faults.throttle(
         tenant=CONTOSO_TENANT_ID,
-        route="/v1.0/deviceManagement/deviceConfigurations",
+        route="/beta/deviceManagement/deviceConfigurations",
         method="POST",
         count=None,
     )

@@ -14,7 +14,12 @@ from shared.operations.registry import RunType
 from shared.operations.restore_execute import RestoreInputs
 from shared.policies.kinds import COMPLIANCE_POLICIES, DEVICE_CONFIGURATIONS, SETTINGS_CATALOG
 from shared.policies.snapshot import MalformedPolicy, parse_policy
-from shared.restore.payload import creation_body, map_assignments, restore_marker
+from shared.restore.payload import (
+    ComplianceActionsMissing,
+    creation_body,
+    map_assignments,
+    restore_marker,
+)
 
 G1, G2, G3 = (f"{n}0000000-0000-4000-8000-000000000000" for n in (1, 2, 3))
 GROUP = "#microsoft.graph.groupAssignmentTarget"
@@ -44,6 +49,21 @@ def test_parse_policy_refuses_what_cannot_be_stored_or_restored() -> None:
     )
 
 
+ACTIONS = [
+    {
+        "id": "rule-1",
+        "ruleName": "PasswordRequired",
+        "scheduledActionConfigurations@odata.context": "https://graph/$metadata#x",
+        "scheduledActionConfigurations": [
+            {"id": "a1", "actionType": "block", "gracePeriodHours": 72,
+             "notificationTemplateId": "", "notificationMessageCCList": []},
+            {"id": "a2", "actionType": "retire", "gracePeriodHours": 720,
+             "notificationTemplateId": "", "notificationMessageCCList": []},
+        ],
+    }
+]  # fmt: skip
+
+
 def test_creation_body_strips_server_fields_and_carries_the_marker() -> None:
     policy = {
         "@odata.type": "#microsoft.graph.windows10CompliancePolicy",
@@ -55,6 +75,9 @@ def test_creation_body_strips_server_fields_and_carries_the_marker() -> None:
         "displayName": "Baseline",
         "description": "Windows baseline",
         "passwordRequired": True,
+        "roleScopeTagIds": ["0", "7"],
+        "scheduledActionsForRule@odata.context": "https://graph/$metadata#y",
+        "scheduledActionsForRule": ACTIONS,
     }
     marker = restore_marker("RUN1", "old")
     body = creation_body(COMPLIANCE_POLICIES, policy, marker)
@@ -65,14 +88,47 @@ def test_creation_body_strips_server_fields_and_carries_the_marker() -> None:
         "lastModifiedDateTime",
         "version",
         "@odata.context",
+        "scheduledActionsForRule@odata.context",
     }.isdisjoint(body)
     assert body["@odata.type"] == policy["@odata.type"] and body["passwordRequired"] is True
-    assert (
-        body["scheduledActionsForRule"][0]["scheduledActionConfigurations"][0]["actionType"]
-        == "block"
-    )
+    assert body["roleScopeTagIds"] == ["0", "7"]
+    # The original actions, grace periods included, without their server ids.
+    [rule] = body["scheduledActionsForRule"]
+    assert rule == {
+        "ruleName": "PasswordRequired",
+        "scheduledActionConfigurations": [
+            {k: v for k, v in a.items() if k != "id"}
+            for a in ACTIONS[0]["scheduledActionConfigurations"]
+        ],
+    }
     catalog = creation_body(SETTINGS_CATALOG, {"name": "SC", "settingCount": 2}, marker)
     assert catalog == {"name": "SC", "description": marker}
+
+
+def test_a_compliance_policy_without_captured_actions_is_not_restored_with_defaults() -> None:
+    policy = {"@odata.type": "#microsoft.graph.iosCompliancePolicy", "displayName": "iOS"}
+    for actions in (None, [], [{"ruleName": "PasswordRequired"}]):
+        with pytest.raises(ComplianceActionsMissing):
+            creation_body(COMPLIANCE_POLICIES, {**policy, "scheduledActionsForRule": actions}, "m")
+
+
+def test_settings_and_priority_survive_without_server_ids() -> None:
+    setting = {
+        "id": "0",
+        "settingInstance": {"@odata.type": "#x.choice", "settingDefinitionId": "d"},
+        "settingDefinitions@odata.context": "ctx",
+    }
+    policy = {
+        "name": "SC",
+        "settings": [setting],
+        "priorityMetaData": {"priority": 7},
+        "settings@odata.context": "ctx",
+    }
+    body = creation_body(SETTINGS_CATALOG, policy, "m")
+    assert body["settings"] == [{"settingInstance": setting["settingInstance"]}]
+    assert body["priorityMetaData"] == {"priority": 7}
+    unset = creation_body(SETTINGS_CATALOG, {"name": "SC", "priorityMetaData": None}, "m")
+    assert "priorityMetaData" not in unset
 
 
 def test_group_mapping_retargets_and_reports_unmapped_groups() -> None:
