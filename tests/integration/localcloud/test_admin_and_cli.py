@@ -30,6 +30,11 @@ def test_faults_and_counters_over_http(cloud: LocalCloud, graph: object, sleeps:
         assert len(http.get(f"{cloud.base_url}/_admin/faults").json()["value"]) == 1
         bad = http.post(f"{cloud.base_url}/_admin/faults", json={"kind": "meteor"})
         assert bad.status_code == 400
+        lost = http.post(f"{cloud.base_url}/_admin/faults", json={"kind": "after_processing"})
+        assert lost.status_code == 201 and lost.json()["status"] == 504  # a gateway timeout
+        refused = {"kind": "after_processing", "status": 429}  # 429 means "not processed"
+        assert http.post(f"{cloud.base_url}/_admin/faults", json=refused).status_code == 400
+        http.delete(f"{cloud.base_url}/_admin/faults/{lost.json()['id']}")
         graph.get("/groups", {"$top": 1})  # type: ignore[attr-defined]
         assert len(sleeps) == 2 and cloud.faults.rules() == []
         http.post(f"{cloud.base_url}/_admin/faults", json={"kind": "slow", "delay": 0.01})
