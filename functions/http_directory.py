@@ -7,7 +7,7 @@ import azure.functions as func
 from functions._http import api_endpoint, headers_of
 from shared.api import directory
 from shared.api.present import ApiResponse
-from shared.api.wiring import api_services
+from shared.composition.reads import api_services
 
 bp = func.Blueprint()
 

@@ -7,8 +7,8 @@ import azure.functions as func
 from functions._http import api_endpoint, headers_of
 from shared.api import me
 from shared.api.present import ApiResponse
-from shared.api.wiring import api_services
-from shared.composition import services
+from shared.composition.reads import api_services
+from shared.composition.services import services
 
 bp = func.Blueprint()
 

@@ -1,8 +1,8 @@
 """Read routes of the monitoring surface: my tenants, run list, run detail, and the
 restore group mapping.
 
-Storage only. This module imports shared.api (never shared.composition or shared.graph);
-an import-linter contract in pyproject.toml keeps it that way.
+Storage only. This module imports shared.api and the composition root's read side, never
+shared.composition.services or shared.graph: an import-linter contract keeps it that way.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import azure.functions as func
 from functions._http import api_endpoint, headers_of
 from shared.api import reads, restore
 from shared.api.present import ApiResponse
-from shared.api.wiring import api_services
+from shared.composition.reads import api_services
 
 bp = func.Blueprint()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from shared.composition import services
+from shared.composition.services import services
 from shared.config import NOTIFICATIONS_QUEUE, STORAGE_CONNECTION
 
 bp = func.Blueprint()

@@ -6,8 +6,7 @@ import logging
 
 import azure.functions as func
 
-from shared.composition import services
-from shared.retention import retention_from_storage
+from shared.composition.services import services
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +17,7 @@ bp = func.Blueprint()
 @bp.timer_trigger(arg_name="timer", schedule="0 17 * * * *", run_on_startup=False)
 def run_retention(timer: func.TimerRequest) -> None:
     svc = services()
-    retention = retention_from_storage(svc.storage, svc.settings)
-    report = retention.purge(t.tenant_id for t in svc.tenants.all())
+    report = svc.retention.purge(t.tenant_id for t in svc.tenants.all())
     log.info(
         "retention: %d tenants, %d runs deleted in %d transactions, %d skipped (active), "
         "%d skipped (changed), %d notifications, %d deliveries, %d ledger rows, "

@@ -6,7 +6,7 @@ import logging
 
 import azure.functions as func
 
-from shared.composition import services
+from shared.composition.services import services
 from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
 from shared.telemetry import run_log_context
 

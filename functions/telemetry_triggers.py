@@ -6,7 +6,7 @@ import logging
 
 import azure.functions as func
 
-from shared.composition import services
+from shared.composition.services import services
 from shared.config import NOTIFICATIONS_QUEUE, RUNS_QUEUE
 from shared.telemetry.queues import measure, record
 

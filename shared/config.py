@@ -43,10 +43,15 @@ NOTIFICATION_PREFERENCES_TABLE = "NotificationPreferences"
 NOTIFICATIONS_QUEUE = "notifications"
 
 
+class StorageSettingsConflict(RuntimeError):
+    """Code asked for the storage connection string where storage is reached by identity."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore", populate_by_name=True)
 
-    storage_connection_string: str = Field(
+    # Read through `storage_connection_string`, which refuses when identity is configured.
+    storage_connection_string_setting: str = Field(
         default="UseDevelopmentStorage=true", alias="AzureWebJobsStorage"
     )
     run_lease_seconds: int = Field(default=600, ge=30)
@@ -103,6 +108,34 @@ class Settings(BaseSettings):
     applicationinsights_connection_string: str = Field(default="", repr=False)
     # "Authorization=AAD": ingestion with the managed identity (local auth off).
     applicationinsights_authentication_string: str = ""
+
+    @property
+    def managed_identity_client_id(self) -> str | None:
+        """The app's user-assigned identity (system-assigned when None), for any service."""
+        return self.storage_client_id or None
+
+    @property
+    def storage_uses_identity(self) -> bool:
+        return any(
+            value.strip()
+            for value in (
+                self.storage_account_name,
+                self.storage_blob_service_uri,
+                self.storage_queue_service_uri,
+                self.storage_table_service_uri,
+            )
+        )
+
+    @property
+    def storage_connection_string(self) -> str:
+        """`AzureWebJobsStorage`, only where no identity settings are present: in Azure there
+        is none, and its default (`UseDevelopmentStorage=true`) would point at loopback."""
+        if self.storage_uses_identity:
+            raise StorageSettingsConflict(
+                "identity-based storage is configured (AzureWebJobsStorage__*): "
+                "the AzureWebJobsStorage connection string must not be used"
+            )
+        return self.storage_connection_string_setting
 
     @property
     def run_lease(self) -> timedelta:

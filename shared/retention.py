@@ -40,15 +40,6 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableTransactionError
 from azure.storage.blob import ContainerClient
 
-from shared.config import (
-    BACKUP_PAYLOADS_CONTAINER,
-    BACKUP_SETS_TABLE,
-    NOTIFICATION_DELIVERIES_TABLE,
-    NOTIFICATIONS_TABLE,
-    RESTORE_LEDGER_TABLE,
-    RUNS_TABLE,
-    Settings,
-)
 from shared.persistence.tables import etag_of, prefix_range, query_range, storage_errors
 from shared.runs.identity import (
     LOCK_RANGE,
@@ -58,7 +49,6 @@ from shared.runs.identity import (
     run_id_from_row_key,
 )
 from shared.runs.identity import run_row_key as _run_row_key
-from shared.storage import StorageClients
 from shared.telemetry.spans import storage_span
 
 log = logging.getLogger(__name__)
@@ -347,22 +337,3 @@ def _delete_keys(table: TableClient, partition: str, keys: Sequence[str]) -> int
                 except ResourceNotFoundError:
                     pass
     return deleted
-
-
-def retention_from_storage(
-    storage: StorageClients, settings: Settings, *, clock: Callable[[], datetime] = _utcnow
-) -> RunRetention:
-    """The deployed wiring: every table a run's data lives in, and the settings' policy."""
-    tables = RetentionTables(
-        runs=storage.table(RUNS_TABLE),
-        notifications=storage.table(NOTIFICATIONS_TABLE),
-        deliveries=storage.table(NOTIFICATION_DELIVERIES_TABLE),
-        restore_ledger=storage.table(RESTORE_LEDGER_TABLE),
-        backup_sets=storage.table(BACKUP_SETS_TABLE),
-        backup_blobs=storage.container(BACKUP_PAYLOADS_CONTAINER),
-    )
-    policy = RetentionPolicy(
-        max_age=timedelta(days=settings.run_retention_days),
-        max_runs_per_invocation=settings.retention_max_runs_per_invocation,
-    )
-    return RunRetention(tables, policy, clock=clock)

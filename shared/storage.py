@@ -5,6 +5,7 @@ Azure, identity-based: `AzureWebJobsStorage__accountName` and/or the per-service
 (`__blobServiceUri`, `__queueServiceUri`, `__tableServiceUri`), reached with
 DefaultAzureCredential (the Function App's managed identity). The same setting names
 configure the Functions host's own connection, so one set of settings serves both.
+Which way is chosen from settings in one place only: shared.composition.root.
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ from shared.config import (
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
-
-    from shared.config import Settings
 
 AZURITE_ACCOUNT = "devstoreaccount1"
 # Azurite's well-known development key (public, documented; not a secret).
@@ -145,24 +144,6 @@ class StorageClients:
         cls, endpoints: StorageEndpoints, credential: TokenCredential
     ) -> StorageClients:
         return cls(endpoints=endpoints, credential=credential)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> StorageClients:
-        """Identity-based when the identity settings are present, else the connection string."""
-        endpoints = identity_endpoints(
-            settings.storage_account_name,
-            blob_uri=settings.storage_blob_service_uri,
-            queue_uri=settings.storage_queue_service_uri,
-            table_uri=settings.storage_table_service_uri,
-        )
-        if endpoints is None:
-            return cls.from_connection_string(settings.storage_connection_string)
-        from azure.identity import DefaultAzureCredential  # only where it is used
-
-        credential = DefaultAzureCredential(
-            managed_identity_client_id=settings.storage_client_id or None
-        )
-        return cls.from_identity(endpoints, credential)
 
     @property
     def uses_identity(self) -> bool:

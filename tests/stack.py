@@ -29,9 +29,8 @@ from localcloud.seed import (
     OUTSIDER_OID,
     VIEWER_OID,
 )
-from shared import composition, config
-from shared.api import wiring
 from shared.auth.membership import Membership, MembershipStore, Role
+from shared.composition import root
 from shared.config import MEMBER_TENANTS_TABLE, TENANT_MEMBERS_TABLE
 from shared.storage import StorageClients
 from tests.azurite import Azurite, free_port
@@ -54,9 +53,7 @@ SEEDED_ROLES = {
 
 
 def reset_caches() -> None:
-    config.get_settings.cache_clear()
-    composition.reset_services()  # closes its network clients
-    wiring.api_services.cache_clear()
+    root.reset()  # closes the services' network clients
 
 
 @dataclass

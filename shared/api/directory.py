@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from shared.api.models import GroupSearchQuery
 from shared.api.parsing import parse_query
 from shared.api.present import ApiResponse
-from shared.api.wiring import ApiServices
 from shared.auth.caller import Caller
+from shared.composition.reads import ApiServices
 from shared.group_search import GroupSearchConfig, search_groups
 
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from shared.api.models import ListQuery
 from shared.api.parsing import parse_query, run_path_id
 from shared.api.present import ApiResponse, run_json, run_summary_json
-from shared.api.wiring import ApiServices
 from shared.auth.caller import Caller
+from shared.composition.reads import ApiServices
 from shared.runs.listing import RunFilter
 
 

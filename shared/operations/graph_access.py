@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
+
 from shared.config import Settings
 from shared.errors import AppError
 from shared.graph import (
@@ -63,6 +65,7 @@ class GraphAccess:
         read_setting: SettingReader = os.environ.get,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._tenants = tenants
         self._endpoints = endpoints
@@ -72,11 +75,16 @@ class GraphAccess:
         self._read_setting = read_setting
         self._retry = retry
         self._sleep = sleep
+        self._transport = transport  # tests only: Graph through an in-process transport
 
     def client(self, tenant_id: str) -> GraphClient:
         """A Graph client for one run (close it, or use it as a context manager)."""
         return GraphClient(
-            self.credentials(tenant_id), apps=self._apps, retry=self._retry, sleep=self._sleep
+            self.credentials(tenant_id),
+            apps=self._apps,
+            retry=self._retry,
+            sleep=self._sleep,
+            transport=self._transport,
         )
 
     def credentials(self, tenant_id: str) -> GraphCredentials:

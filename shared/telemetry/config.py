@@ -49,8 +49,9 @@ def azure_monitor_options(settings: Settings) -> dict[str, Any] | None:
     if "authorization=aad" in settings.applicationinsights_authentication_string.lower():
         from azure.identity import DefaultAzureCredential
 
-        client_id = settings.storage_client_id or None
-        options["credential"] = DefaultAzureCredential(managed_identity_client_id=client_id)
+        options["credential"] = DefaultAzureCredential(
+            managed_identity_client_id=settings.managed_identity_client_id
+        )
     return options
 
 

@@ -20,8 +20,7 @@ from localcloud.seed import (
     OPERATOR_OID,
     VIEWER_OID,
 )
-from shared import config
-from shared.api import wiring
+from shared.composition import root
 
 from .conftest import OIDS, SEEDED_ROLES, Stack
 
@@ -229,8 +228,7 @@ def test_the_principal_header_is_ignored_unless_trusted(
             )
             assert reply.status_code == 403
     monkeypatch.setenv("AUTH_TRUST_APP_SERVICE_PRINCIPAL", "true")
-    config.get_settings.cache_clear()
-    wiring.api_services.cache_clear()
+    root.reset()
     try:
         with stack.client() as http:
             mine = http.get("/api/tenants", headers=header)
@@ -257,5 +255,4 @@ def test_the_principal_header_is_ignored_unless_trusted(
             assert broken.status_code == 401
     finally:
         monkeypatch.delenv("AUTH_TRUST_APP_SERVICE_PRINCIPAL")
-        config.get_settings.cache_clear()
-        wiring.api_services.cache_clear()
+        root.reset()

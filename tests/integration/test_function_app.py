@@ -12,7 +12,8 @@ from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 
 from devhost.loader import _get_functions
-from shared import composition, config
+from shared.composition import root
+from shared.composition.services import services
 from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
 from shared.runs.model import Initiator, RunOutcome
 from shared.storage import StorageClients
@@ -25,11 +26,9 @@ def app_env(azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     monkeypatch.setenv(STORAGE_CONNECTION, azurite.connection_string)
     monkeypatch.setenv("AUTO_PROVISION_STORAGE", "true")
     monkeypatch.setenv("ENABLE_DIAGNOSTIC_RUN_TYPES", "true")
-    config.get_settings.cache_clear()
-    composition.reset_services()
+    root.reset()
     yield
-    config.get_settings.cache_clear()
-    composition.reset_services()
+    root.reset()
 
 
 def _functions() -> dict[str, func.Function]:
@@ -55,7 +54,7 @@ def test_provisioning_is_idempotent_under_concurrency(azurite: Azurite) -> None:
 
 
 def test_a_run_through_the_registered_triggers(app_env: None, tenant_id: str) -> None:
-    svc = composition.services()
+    svc = services()
     svc.tenants.upsert(ManagedTenant(tenant_id, "Contoso"))
     run, created = svc.runs.ensure_run(
         tenant_id,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from azure.identity import DefaultAzureCredential
 
-from shared.config import Settings
-from shared.storage import StorageClients, StorageEndpoints, identity_endpoints
+from shared.composition.root import storage_from_settings
+from shared.config import Settings, StorageSettingsConflict
+from shared.storage import StorageEndpoints, identity_endpoints
 
 
 def _settings(**values: str) -> Settings:
@@ -15,9 +16,7 @@ def _settings(**values: str) -> Settings:
 
 def test_no_identity_settings_means_connection_string_mode() -> None:
     assert identity_endpoints("") is None
-    clients = StorageClients.from_settings(
-        _settings(AzureWebJobsStorage="UseDevelopmentStorage=true")
-    )
+    clients = storage_from_settings(_settings(AzureWebJobsStorage="UseDevelopmentStorage=true"))
     assert not clients.uses_identity and clients.credential is None
     assert "devstoreaccount1" in clients.connection_string
     assert clients.table("OperationRuns").url.startswith("http://127.0.0.1:10002/")
@@ -57,7 +56,7 @@ def test_identity_settings_select_default_azure_credential_without_network() -> 
         AzureWebJobsStorage__accountName="acct",
         AzureWebJobsStorage__tableServiceUri="https://acct.table.core.windows.net/",
     )
-    clients = StorageClients.from_settings(settings)
+    clients = storage_from_settings(settings)
     assert clients.uses_identity and clients.connection_string == ""
     assert isinstance(clients.credential, DefaultAzureCredential)
     table = clients.table("OperationRuns")
@@ -79,4 +78,17 @@ def test_settings_read_the_identity_names_from_the_environment(
     settings = Settings()
     assert settings.storage_account_name == "fromenv"
     assert settings.storage_client_id == "11111111-2222-3333-4444-555555555555"
-    assert StorageClients.from_settings(settings).uses_identity
+    assert storage_from_settings(settings).uses_identity
+
+
+def test_the_connection_string_is_refused_while_identity_settings_are_present() -> None:
+    """In Azure there is no AzureWebJobsStorage; its default would point at loopback."""
+    settings = _settings(
+        AzureWebJobsStorage="UseDevelopmentStorage=true",
+        AzureWebJobsStorage__queueServiceUri="https://acct.queue.core.windows.net",
+        AzureWebJobsStorage__accountName="acct",
+    )
+    with pytest.raises(StorageSettingsConflict):
+        _ = settings.storage_connection_string
+    plain = _settings(AzureWebJobsStorage="UseDevelopmentStorage=true")
+    assert plain.storage_connection_string == "UseDevelopmentStorage=true"

@@ -1,9 +1,9 @@
-"""The API's own composition root: identity, membership and the run *reads*.
+"""The read side of the composition root: identity, membership and the run *reads*.
 
-Deliberately free of shared.composition (which builds the run-type registry, whose
-handlers call Graph): the read routes import only this, so an import-linter contract can
-prove that no read route can reach Graph. Writes (start, cancel) use shared.composition's
-RunService, which carries the registry and the lifecycle events.
+Deliberately free of shared.composition.services (which builds the run-type registry,
+whose handlers call Graph): the read routes import only this and the root, so an
+import-linter contract can prove that no read route can reach Graph. Writes (start,
+cancel) use the full side's RunService, which carries the registry and the events.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from shared.auth.authenticate import Authenticator
 from shared.auth.membership import MembershipStore
 from shared.auth.tokens import TokenValidator
 from shared.backups.store import BackupStore
+from shared.composition.root import Foundation, foundation, on_reset
 from shared.config import (
     BACKUP_PAYLOADS_CONTAINER,
     BACKUP_SETS_TABLE,
@@ -24,7 +25,6 @@ from shared.config import (
     RUNS_TABLE,
     TENANT_MEMBERS_TABLE,
     Settings,
-    get_settings,
 )
 from shared.directory.groups import EntraGroupsStore
 from shared.operations.registry import Registry
@@ -59,10 +59,8 @@ class ApiServices:
         return bool(self.settings.api_client_id and self.settings.api_client_secret)
 
 
-def build_api_services(settings: Settings) -> ApiServices:
-    storage = StorageClients.from_connection_string(settings.storage_connection_string)
-    if settings.auto_provision_storage:
-        storage.provision()
+def build_api_services(base: Foundation) -> ApiServices:
+    settings, storage = base.settings, base.storage
     audiences = [settings.api_audience, settings.api_client_id]
     validator = TokenValidator(
         authority_base_url=settings.graph_authority_base_url,
@@ -84,6 +82,7 @@ def build_api_services(settings: Settings) -> ApiServices:
         Registry(),
         lease=settings.run_lease,
         stale_queued_after=settings.stale_queued_after,
+        clock=base.clock,
     )
     return ApiServices(
         settings=settings,
@@ -103,4 +102,7 @@ def build_api_services(settings: Settings) -> ApiServices:
 @lru_cache(maxsize=1)
 def api_services() -> ApiServices:
     """Built on first use, not at import: the host indexes functions without storage."""
-    return build_api_services(get_settings())
+    return build_api_services(foundation())
+
+
+on_reset(api_services.cache_clear)

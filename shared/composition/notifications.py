@@ -1,4 +1,4 @@
-"""Builds the notification side from settings: the emitter the run service calls, the
+"""The notification part of the composition root: the emitter the run service calls, the
 queue worker, and the stores the /api/me routes read."""
 
 from __future__ import annotations

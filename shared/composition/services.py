@@ -1,0 +1,170 @@
+"""The full side of the composition root: the run service and worker, the run types and
+their stores, notifications and retention, for writes, queue and timer triggers."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from shared.backups.store import BackupStore
+from shared.composition.notifications import NotificationServices, build_notifications
+from shared.composition.root import Foundation, foundation, on_reset
+from shared.config import (
+    BACKUP_PAYLOADS_CONTAINER,
+    BACKUP_SETS_TABLE,
+    ENTRA_GROUPS_TABLE,
+    NOTIFICATION_DELIVERIES_TABLE,
+    NOTIFICATIONS_TABLE,
+    POLICY_INVENTORY_TABLE,
+    POLICY_PAYLOADS_CONTAINER,
+    RESTORE_LEDGER_TABLE,
+    RUNS_QUEUE,
+    RUNS_TABLE,
+    TENANTS_TABLE,
+    Settings,
+)
+from shared.config import max_dequeue_count as host_max_dequeue_count
+from shared.directory.groups import EntraGroupsStore
+from shared.operations.catalogue import build_registry
+from shared.operations.deps import OperationDeps
+from shared.operations.graph_access import GraphAccess, GraphEndpoints
+from shared.operations.registry import Registry
+from shared.persistence.blobs import JsonBlobs
+from shared.policies.inventory import PolicyInventoryStore
+from shared.restore.ledger import RestoreLedger
+from shared.retention import RetentionPolicy, RetentionTables, RunRetention
+from shared.runs.dispatch import QueueDispatcher
+from shared.runs.links import Links
+from shared.runs.service import RunService
+from shared.runs.store import RunStore
+from shared.runs.worker import RetryPolicy, RunWorker
+from shared.storage import StorageClients
+from shared.telemetry import RunMetricsEvents
+from shared.telemetry import configure as configure_telemetry
+from shared.tenants import TenantStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    storage: StorageClients
+    registry: Registry
+    runs: RunService
+    worker: RunWorker
+    tenants: TenantStore
+    operations: OperationDeps
+    notifications: NotificationServices
+    retention: RunRetention
+
+    def close(self) -> None:
+        """Release network clients (tests and hosts that rebuild services call this)."""
+        self.notifications.close()
+
+
+def build_operations(base: Foundation, tenants: TenantStore) -> OperationDeps:
+    """The Intune run types: Graph per managed tenant (its Tenants row) and their stores."""
+    storage = base.storage
+    graph = GraphAccess(
+        tenants,
+        GraphEndpoints.from_settings(base.settings),
+        transport=base.overrides.graph_transport,
+    )
+    return OperationDeps(
+        graph=graph,
+        groups=EntraGroupsStore(storage.table(ENTRA_GROUPS_TABLE)),
+        inventory=PolicyInventoryStore(
+            storage.table(POLICY_INVENTORY_TABLE),
+            JsonBlobs(storage.container(POLICY_PAYLOADS_CONTAINER)),
+        ),
+        backups=BackupStore(
+            storage.table(BACKUP_SETS_TABLE),
+            JsonBlobs(storage.container(BACKUP_PAYLOADS_CONTAINER)),
+        ),
+        ledger=RestoreLedger(storage.table(RESTORE_LEDGER_TABLE)),
+        clock=base.clock,
+    )
+
+
+def build_retention(base: Foundation) -> RunRetention:
+    """Every table a run's data lives in, and the settings' policy."""
+    storage, settings = base.storage, base.settings
+    tables = RetentionTables(
+        runs=storage.table(RUNS_TABLE),
+        notifications=storage.table(NOTIFICATIONS_TABLE),
+        deliveries=storage.table(NOTIFICATION_DELIVERIES_TABLE),
+        restore_ledger=storage.table(RESTORE_LEDGER_TABLE),
+        backup_sets=storage.table(BACKUP_SETS_TABLE),
+        backup_blobs=storage.container(BACKUP_PAYLOADS_CONTAINER),
+    )
+    policy = RetentionPolicy(
+        max_age=timedelta(days=settings.run_retention_days),
+        max_runs_per_invocation=settings.retention_max_runs_per_invocation,
+    )
+    return RunRetention(tables, policy, clock=base.clock)
+
+
+def build_services(base: Foundation) -> Services:
+    settings, storage, overrides = base.settings, base.storage, base.overrides
+    configure_telemetry(settings)  # OpenTelemetry only if App Insights is configured
+    tenants = TenantStore(storage.table(TENANTS_TABLE))
+    operations = build_operations(base, tenants)
+    registry = overrides.registry or build_registry(
+        include_diagnostics=settings.enable_diagnostic_run_types, deps=operations
+    )
+    store = RunStore(storage.table(RUNS_TABLE))
+    links = Links(settings.public_base_url)
+    notifications = build_notifications(
+        settings,
+        storage,
+        runs=store,
+        tenants=tenants,
+        registry=registry,
+        view_url=lambda run: links.view(run.tenant_id, run.id),
+        clock=base.clock,
+    )
+    runs = RunService(
+        store,
+        overrides.dispatcher or QueueDispatcher(storage.queue(RUNS_QUEUE)),
+        registry,
+        lease=settings.run_lease,
+        stale_queued_after=settings.stale_queued_after,
+        # Queued and finished events go to the notifications queue, never inline.
+        events=RunMetricsEvents(notifications.emitter),
+        clock=base.clock,
+    )
+    worker = RunWorker(
+        runs,
+        registry,
+        retry=RetryPolicy(max_deliveries=host_max_dequeue_count()),
+        progress_interval=settings.run_progress_min_interval_seconds,
+    )
+    return Services(
+        settings=settings,
+        storage=storage,
+        registry=registry,
+        runs=runs,
+        worker=worker,
+        tenants=tenants,
+        operations=operations,
+        notifications=notifications,
+        retention=build_retention(base),
+    )
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    """Built on first use, not at import: the host indexes functions without storage."""
+    return build_services(foundation())
+
+
+def _forget() -> None:
+    if services.cache_info().currsize:
+        services().close()
+    services.cache_clear()
+
+
+on_reset(_forget)
