@@ -15,13 +15,26 @@ def azurite_binary(root: Path = ROOT) -> str | None:
 
 
 def azurite_command(
-    binary: str, *, blob: int, queue: int, table: int, location: Path | None = None
+    binary: str,
+    *,
+    blob: int,
+    queue: int,
+    table: int,
+    location: Path | None = None,
+    tls: tuple[Path, Path] | None = None,
 ) -> list[str]:
-    """Loopback only; newer SDK API versions accepted; in memory unless `location` is given."""
+    """Loopback only; newer SDK API versions accepted; in memory unless `location` is given.
+
+    With `tls` (certificate, key PEM files) Azurite serves HTTPS and accepts Entra bearer
+    tokens (`--oauth basic`: issuer, audience and lifetime checked, as the deployed app's
+    managed identity uses storage). Its shared key still works, for seeding and tests.
+    """
     storage = ["--location", str(location)] if location else ["--inMemoryPersistence"]
+    identity = ["--oauth", "basic", "--cert", str(tls[0]), "--key", str(tls[1])] if tls else []
     return [
         binary,
         *storage,
+        *identity,
         "--silent",
         "--skipApiVersionCheck",
         "--loose",

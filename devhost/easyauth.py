@@ -2,9 +2,14 @@
 
 In Azure the platform sits in front of the app: it owns `/.auth/*`, keeps a session
 cookie, strips any `X-MS-CLIENT-PRINCIPAL*` / `X-MS-TOKEN-*` headers a client sends, and
-injects its own for a signed-in session (the principal, and with the token store on, the
-user's access token). This module does the same for the demo users, so the app runs the
-same code locally as behind the real thing.
+injects its own for a signed-in session: the principal, and with the token store on, the
+user's tokens. This module does the same for the demo users, so the app runs the same
+code locally as behind the real thing.
+
+The principal is built as Azure builds it for a cookie session: from the **ID token's**
+claims (no `scp`), their types mapped the way the platform maps them (`oid` becomes
+`http://schemas.microsoft.com/identity/claims/objectidentifier`, ...), in the documented
+shape `{auth_typ, claims: [{typ, val}], name_typ, role_typ}`.
 """
 
 from __future__ import annotations
@@ -25,17 +30,42 @@ import jwt
 
 SESSION_COOKIE = "AppServiceAuthSession"
 INJECTED_PREFIXES = ("x-ms-client-principal", "x-ms-token-")
+NAME_TYPE = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
+ROLE_TYPE = "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+# How App Service names the ID token's claims in the principal (the inbound claim map of
+# its token handler); the others keep their JWT names.
+MAPPED_TYPES = {
+    "oid": "http://schemas.microsoft.com/identity/claims/objectidentifier",
+    "tid": "http://schemas.microsoft.com/identity/claims/tenantid",
+    "sub": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier",
+    "email": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress",
+    "upn": "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn",
+    "roles": ROLE_TYPE,
+    "scp": "http://schemas.microsoft.com/identity/claims/scope",
+}
 
-# user name -> a bearer token for our API, signed by the local Entra.
+# user name -> a token signed by the local Entra (an ID token; an access token for our API).
 TokenIssuer = Callable[[str], str]
 
 
 @dataclass(frozen=True)
 class Session:
     user: str
-    access_token: str
-    claims: dict[str, Any]
+    id_token: str
+    access_token: str | None
+    claims: dict[str, Any]  # the ID token's
     expires_on: float
+
+
+def principal_claims(claims: Mapping[str, Any]) -> list[dict[str, str]]:
+    """`[{typ, val}]` as App Service lists a token's claims (one entry per list item)."""
+    listed: list[dict[str, str]] = []
+    for name, value in claims.items():
+        typ = MAPPED_TYPES.get(name, name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str | int) and not isinstance(item, bool):
+                listed.append({"typ": typ, "val": str(item)})
+    return listed
 
 
 @dataclass
@@ -56,8 +86,18 @@ def _safe_redirect(target: str | None, default: str) -> str:
 
 
 class EasyAuth:
-    def __init__(self, issue_token: TokenIssuer, users: tuple[str, ...]) -> None:
-        self._issue = issue_token
+    """`issue_id_token` signs a demo user in; `issue_access_token` (the token store) adds
+    the user's access token for our API to the injected headers and /.auth/me."""
+
+    def __init__(
+        self,
+        issue_id_token: TokenIssuer,
+        users: tuple[str, ...],
+        *,
+        issue_access_token: TokenIssuer | None = None,
+    ) -> None:
+        self._issue = issue_id_token
+        self._issue_access = issue_access_token
         self._users = users
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
@@ -70,22 +110,19 @@ class EasyAuth:
         session = self._session(headers)
         if session is None:
             return clean
-        claims = [
-            {"typ": typ, "val": str(value)}
-            for typ, value in session.claims.items()
-            if isinstance(value, str | int)
-        ]
         principal = {
             "auth_typ": "aad",
-            "claims": claims,
-            "name_typ": "name",
-            "role_typ": "roles",
+            "claims": principal_claims(session.claims),
+            "name_typ": NAME_TYPE,
+            "role_typ": ROLE_TYPE,
         }
         clean["x-ms-client-principal"] = base64.b64encode(json.dumps(principal).encode()).decode()
         clean["x-ms-client-principal-id"] = str(session.claims.get("oid", ""))
         clean["x-ms-client-principal-name"] = str(session.claims.get("preferred_username", ""))
         clean["x-ms-client-principal-idp"] = "aad"
-        clean["x-ms-token-aad-access-token"] = session.access_token
+        clean["x-ms-token-aad-id-token"] = session.id_token
+        if session.access_token is not None:
+            clean["x-ms-token-aad-access-token"] = session.access_token
         return clean
 
     # -- /.auth/* ---------------------------------------------------------------------------
@@ -114,11 +151,14 @@ class EasyAuth:
             return AuthReply(
                 400, [("Content-Type", "text/plain; charset=utf-8")], b"Unknown demo user"
             )
-        token = self._issue(user)
-        claims = jwt.decode(token, options={"verify_signature": False})
+        id_token = self._issue(user)
+        access_token = self._issue_access(user) if self._issue_access else None
+        claims = jwt.decode(id_token, options={"verify_signature": False})
         session_id = secrets.token_urlsafe(32)
         with self._lock:
-            self._sessions[session_id] = Session(user, token, claims, float(claims["exp"]))
+            self._sessions[session_id] = Session(
+                user, id_token, access_token, claims, float(claims["exp"])
+            )
         cookie = f"{SESSION_COOKIE}={session_id}; Path=/; HttpOnly; SameSite=Lax"
         return AuthReply(302, [("Location", redirect), ("Set-Cookie", cookie)])
 
@@ -147,19 +187,16 @@ class EasyAuth:
         session = self._session(headers)
         if session is None:
             return AuthReply(401, [("Content-Type", "application/json")], b"[]")
-        body = [
-            {
-                "access_token": session.access_token,
-                "expires_on": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(session.expires_on)),
-                "provider_name": "aad",
-                "user_id": session.claims.get("preferred_username", session.user),
-                "user_claims": [
-                    {"typ": typ, "val": str(value)}
-                    for typ, value in session.claims.items()
-                    if isinstance(value, str | int)
-                ],
-            }
-        ]
+        entry: dict[str, Any] = {
+            "id_token": session.id_token,
+            "expires_on": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(session.expires_on)),
+            "provider_name": "aad",
+            "user_id": session.claims.get("preferred_username", session.user),
+            "user_claims": principal_claims(session.claims),
+        }
+        if session.access_token is not None:
+            entry["access_token"] = session.access_token
+        body = [entry]
         return AuthReply(200, [("Content-Type", "application/json")], json.dumps(body).encode())
 
     def _logout(self, headers: Mapping[str, str], query: dict[str, str]) -> AuthReply:

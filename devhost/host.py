@@ -88,7 +88,7 @@ class DevHost:
     def _start_workers(self) -> None:
         for spec in self.functions:
             if isinstance(spec, QueueFunction):
-                connection = self.app_settings.storage_connection_string(spec.connection)
+                connection = self.app_settings.queue_connection(spec.connection)
                 listener = QueueListener(
                     spec, connection, self.config.queues, message_lease=self._message_lease
                 )

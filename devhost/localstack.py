@@ -110,9 +110,14 @@ def local_values(cloud_base_url: str, ca_path: Path) -> dict[str, str]:
 
 
 def demo_easy_auth(cloud: LocalCloud) -> EasyAuth:
-    """App Service Authentication for the local host: a demo user signs in with a user
-    token for our API from the running local Entra (what the token store would hold)."""
-    return EasyAuth(lambda user: cloud.issue_user_token(user, audience=API_AUDIENCE), DEMO_USERS)
+    """App Service Authentication for the local host, configured as infra/app/auth.bicep
+    configures it: a demo user signs in to the API's app registration (the principal is
+    built from that ID token) and the token store keeps a user token for our API."""
+    return EasyAuth(
+        lambda user: cloud.issue_id_token(user, client_id=API_CLIENT_ID),
+        DEMO_USERS,
+        issue_access_token=lambda user: cloud.issue_user_token(user, audience=API_AUDIENCE),
+    )
 
 
 def write_local_settings(root: Path, values: dict[str, str]) -> Path:

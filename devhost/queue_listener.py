@@ -38,6 +38,7 @@ from devhost.invoke import invoke
 
 if TYPE_CHECKING:
     from devhost.loader import QueueFunction
+    from devhost.settings import QueueConnection
 
 log = logging.getLogger("devhost.queue")
 
@@ -76,7 +77,7 @@ class QueueListener:
     def __init__(
         self,
         spec: QueueFunction,
-        connection_string: str,
+        connection: QueueConnection,
         options: QueueOptions,
         *,
         message_lease: int = DEFAULT_MESSAGE_LEASE,
@@ -88,8 +89,8 @@ class QueueListener:
         self.poison_queue_name = f"{spec.queue_name}-poison"
         # No encode/decode policy: the wire text is handled here, so the poison
         # queue gets exactly the bytes the source queue had.
-        self._queue = QueueClient.from_connection_string(connection_string, spec.queue_name)
-        self._poison = QueueClient.from_connection_string(connection_string, self.poison_queue_name)
+        self._queue = connection.client(spec.queue_name)
+        self._poison = connection.client(self.poison_queue_name)
         self._lease = message_lease
         self._concurrency = options.batch_size + options.new_batch_threshold
         self._pool = ThreadPoolExecutor(

@@ -15,6 +15,8 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from azure.storage.queue import QueueClient
+
 # Azurite's well-known development account (public, documented; not a secret).
 _DEV_ACCOUNT = "devstoreaccount1"
 _DEV_KEY = (
@@ -120,24 +122,51 @@ class AppSettings:
 
         return _EXPRESSION.sub(substitute, text)
 
-    def storage_connection_string(self, connection: str | None) -> str:
-        """The connection string a storage binding's `connection` names.
+    def queue_connection(self, connection: str | None) -> QueueConnection:
+        """The storage connection a queue binding's `connection` names, as the host reads it.
 
-        An empty name means `AzureWebJobsStorage`, as in the host. Identity-based
-        connections (`<name>__queueServiceUri`) need a managed identity that a local
-        run does not have, so they are reported rather than half-supported.
+        An empty name means `AzureWebJobsStorage`. A value under the exact name (or
+        `AzureWebJobs<name>`) is a connection string; otherwise the section
+        `<name>__queueServiceUri` (or `__serviceUri`, or `__accountName` for the public
+        cloud) makes it identity-based, with `__clientId` for a user-assigned identity.
         """
         name = connection or "AzureWebJobsStorage"
         value = self.get(name)
         if value is None:
             value = self.get(f"AzureWebJobs{name}")
-        if not value:
-            if self.get(f"{name}__queueServiceUri") or self.get(f"{name}__serviceUri"):
-                raise SettingsError(
-                    f"connection {name!r} is identity-based; devhost needs a connection string"
-                )
-            raise SettingsError(f"connection {name!r}: no app setting of that name is set")
-        return expand_development_storage(value)
+        if value:
+            return QueueConnection(connection_string=expand_development_storage(value))
+        uri = self.get(f"{name}__queueServiceUri") or self.get(f"{name}__serviceUri")
+        account = self.get(f"{name}__accountName")
+        if not uri and account:
+            uri = f"https://{account}.queue.core.windows.net"
+        if uri:
+            return QueueConnection(
+                queue_service_uri=uri.rstrip("/"), client_id=self.get(f"{name}__clientId") or None
+            )
+        raise SettingsError(f"connection {name!r}: no app setting of that name is set")
+
+
+@dataclass(frozen=True)
+class QueueConnection:
+    """A connection string, or a queue service URI reached with the app's identity."""
+
+    connection_string: str = ""
+    queue_service_uri: str = ""
+    client_id: str | None = None
+
+    @property
+    def uses_identity(self) -> bool:
+        return bool(self.queue_service_uri)
+
+    def client(self, queue_name: str) -> QueueClient:
+        # No encode/decode policy: the listener handles the wire text itself.
+        if self.connection_string:
+            return QueueClient.from_connection_string(self.connection_string, queue_name)
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential(managed_identity_client_id=self.client_id)
+        return QueueClient(self.queue_service_uri, queue_name, credential=credential)
 
 
 def expand_development_storage(value: str) -> str:

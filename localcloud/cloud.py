@@ -28,9 +28,11 @@ from localcloud.faults import FaultRule, Faults
 from localcloud.graph import errors as graph_errors
 from localcloud.graph.api import VERSIONS, GraphApi
 from localcloud.graph.store import seeded_stores
+from localcloud.managed_identity import ManagedIdentityEndpoint
 from localcloud.records import Records, SentMail, TeamsPost
 from localcloud.seed import (
     API_AUDIENCE,
+    API_CLIENT_ID,
     CONTOSO_TENANT_ID,
     GRAPH_RESOURCE,
     PORTAL_CLIENT_ID,
@@ -68,6 +70,7 @@ class LocalCloud:
         server.app = self.handle
         self._thread = threading.Thread(target=server.serve_forever, name="localcloud", daemon=True)
         self._stopped = False
+        self._identity: ManagedIdentityEndpoint | None = None
 
     @classmethod
     def start(
@@ -94,6 +97,8 @@ class LocalCloud:
         if self._stopped:
             return
         self._stopped = True
+        if self._identity is not None:
+            self._identity.stop()
         self._server.close_all()
         self._thread.join(timeout=5)
         if self._owns_state_dir:
@@ -160,6 +165,28 @@ class LocalCloud:
         if found is None:
             raise KeyError(f"unknown user {user!r}")
         return self.issuer.user_token(tenant, found, audience, list(scopes), client_id, lifetime)
+
+    def issue_id_token(
+        self,
+        user: str,
+        client_id: str = API_CLIENT_ID,
+        tenant_id: str = CONTOSO_TENANT_ID,
+        nonce: str = "local",
+    ) -> str:
+        """The ID token of a demo user's sign-in to `client_id` (App Service Authentication
+        signs users in to the API's own app registration)."""
+        tenant = self.directory.tenants[tenant_id]
+        found = self.directory.user(user, tenant)
+        if found is None:
+            raise KeyError(f"unknown user {user!r}")
+        return self.issuer.id_token(tenant, found, client_id, nonce)
+
+    def managed_identity(self, tenant_id: str = CONTOSO_TENANT_ID) -> ManagedIdentityEndpoint:
+        """The App Service managed-identity endpoint of a Function App in `tenant_id`
+        (plain HTTP on loopback, as on an instance); stopped with the cloud."""
+        if self._identity is None:
+            self._identity = ManagedIdentityEndpoint.start(self.signer, tenant_id)
+        return self._identity
 
     def issue_app_token(
         self,

@@ -72,11 +72,15 @@ ALL_CONTAINERS = (POLICY_PAYLOADS_CONTAINER, BACKUP_PAYLOADS_CONTAINER)
 
 
 def azurite_connection_string(
-    host: str = "127.0.0.1", blob: int = 10000, queue: int = 10001, table: int = 10002
+    host: str = "127.0.0.1",
+    blob: int = 10000,
+    queue: int = 10001,
+    table: int = 10002,
+    scheme: str = "http",
 ) -> str:
-    base = f"http://{host}"
+    base = f"{scheme}://{host}"
     return (
-        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"DefaultEndpointsProtocol={scheme};AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
         f"BlobEndpoint={base}:{blob}/{AZURITE_ACCOUNT};"
         f"QueueEndpoint={base}:{queue}/{AZURITE_ACCOUNT};"
         f"TableEndpoint={base}:{table}/{AZURITE_ACCOUNT};"

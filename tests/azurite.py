@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devhost.azurite import azurite_binary, azurite_command
-from shared.storage import azurite_connection_string
+from shared.storage import AZURITE_ACCOUNT, azurite_connection_string
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +38,10 @@ def _wait_for_port(port: int, deadline: float) -> bool:
 class Azurite:
     connection_string: str
     process: subprocess.Popen[bytes] | None
+    # Service URIs (scheme://host:port/account), for identity-based access.
+    blob_uri: str = ""
+    queue_uri: str = ""
+    table_uri: str = ""
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -51,16 +55,18 @@ class Azurite:
             self.process.stderr.close()
 
 
-def start_azurite() -> Azurite:
+def start_azurite(tls: tuple[Path, Path] | None = None) -> Azurite:
+    """In memory on free ports; with `tls` (certificate, key), HTTPS with Entra bearer
+    tokens accepted (`--oauth basic`), as identity-based storage is reached in Azure."""
     external = os.environ.get("TEST_STORAGE_CONNECTION_STRING")
-    if external:
+    if external and tls is None:
         return Azurite(external, None)
     binary = azurite_binary(ROOT)
     if binary is None:
         raise RuntimeError("Azurite is not installed: run `make test` (it runs `npm ci`).")
     blob, queue, table = free_port(), free_port(), free_port()
     process = subprocess.Popen(
-        azurite_command(binary, blob=blob, queue=queue, table=table),
+        azurite_command(binary, blob=blob, queue=queue, table=table, tls=tls),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -71,4 +77,12 @@ def start_azurite() -> Azurite:
         if process.stderr is not None:
             process.stderr.close()
         raise RuntimeError(f"Azurite did not start: {err.decode(errors='replace')[-2000:]}")
-    return Azurite(azurite_connection_string(blob=blob, queue=queue, table=table), process)
+    scheme = "https" if tls else "http"
+    base = f"{scheme}://127.0.0.1"
+    return Azurite(
+        azurite_connection_string(blob=blob, queue=queue, table=table, scheme=scheme),
+        process,
+        blob_uri=f"{base}:{blob}/{AZURITE_ACCOUNT}",
+        queue_uri=f"{base}:{queue}/{AZURITE_ACCOUNT}",
+        table_uri=f"{base}:{table}/{AZURITE_ACCOUNT}",
+    )

@@ -1,4 +1,5 @@
-"""Claims of the three token kinds the local Entra issues: app-only, user, delegated Graph."""
+"""Claims of the token kinds the local Entra issues: app-only, user, delegated Graph, and
+the ID token of a sign-in (what App Service Authentication builds its principal from)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,22 @@ class TokenIssuer:
             "idtyp": "user",
         }
         return self.signer.issue(tenant.tenant_id, audience, claims, lifetime)
+
+    def id_token(
+        self,
+        tenant: Tenant,
+        user: User,
+        client_id: str,
+        nonce: str,
+        lifetime: int = DEFAULT_LIFETIME,
+    ) -> str:
+        """A v2 ID token for `client_id` (the app the user signed in to): who the user is,
+        never what they may call (no `scp`)."""
+        claims: dict[str, object] = {
+            "oid": user.oid,
+            "sub": str(uuid.uuid5(uuid.UUID(user.oid), client_id)),
+            "name": user.display_name,
+            "preferred_username": user.upn(tenant.domain),
+            "nonce": nonce,
+        }
+        return self.signer.issue(tenant.tenant_id, client_id, claims, lifetime)

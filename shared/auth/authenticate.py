@@ -16,12 +16,18 @@ class Authenticator:
         self._trust_principal = trust_app_service_principal
 
     def authenticate(self, headers: Mapping[str, str]) -> Caller:
-        """`headers` with lower-case names. Raises Unauthenticated."""
-        if self._trust_principal:
+        """`headers` with lower-case names. Raises Unauthenticated.
+
+        A bearer token wins over the principal header: App Service also builds a principal
+        from a bearer it validated, but only the token itself can be exchanged
+        on-behalf-of (the principal of a cookie session never is).
+        """
+        authorization = (headers.get("authorization") or "").strip()
+        if self._trust_principal and not authorization:
             caller = caller_from_principal(headers)
             if caller is not None:
                 return caller
-        scheme, _, token = (headers.get("authorization") or "").strip().partition(" ")
+        scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("a bearer token is required")
         return self._tokens.caller(token.strip())

@@ -1,6 +1,12 @@
 """App Service Authentication ("Easy Auth") headers: the signed-in principal, as App Service
 injects it after validating the token itself. Trusted only when a setting says so: without
 App Service in front, any client could send these headers.
+
+For a cookie session Azure builds the principal from the user's ID token (no `scp`). The
+token store's X-MS-TOKEN-AAD-ACCESS-TOKEN is deliberately not used: on Flex Consumption
+the token store is per instance, so a delegated call would work on one instance and fail
+on the next. Cookie sessions are never delegated (group search answers 403
+`delegated_token_required`); callers that need delegated Graph send a bearer token.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from shared.auth.errors import Unauthenticated
 from shared.auth.tokens import caller_from_claims
 
 PRINCIPAL_HEADER = "x-ms-client-principal"
-ACCESS_TOKEN_HEADER = "x-ms-token-aad-access-token"  # noqa: S105 - a header name
 MAX_PRINCIPAL_CHARS = 32 * 1024
 
 # Easy Auth maps claims to long names; the short JWT names are what we read.
@@ -25,6 +30,9 @@ _CLAIM_NAMES = {
     "http://schemas.microsoft.com/identity/claims/tenantid": "tid",
     "http://schemas.microsoft.com/identity/claims/scope": "scp",
     "http://schemas.microsoft.com/ws/2008/06/identity/claims/role": "roles",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier": "sub",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn": "upn",
+    "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress": "email",
 }
 
 
@@ -58,5 +66,4 @@ def caller_from_principal(headers: Mapping[str, str]) -> Caller | None:
     encoded = headers.get(PRINCIPAL_HEADER)
     if not encoded:
         return None
-    assertion = headers.get(ACCESS_TOKEN_HEADER) or None
-    return caller_from_claims(principal_claims(encoded), assertion=assertion)
+    return caller_from_claims(principal_claims(encoded), assertion=None, session=True)

@@ -157,13 +157,27 @@ def _strings(value: Any) -> tuple[str, ...]:
     return ()
 
 
-def caller_from_claims(claims: dict[str, Any], *, assertion: str | None) -> Caller:
-    """`scp` makes a delegated (user) caller; `roles` alone an app-only caller."""
+def _is_signed_in_user(claims: dict[str, Any]) -> bool:
+    """An ID token's claims name a person (a username); an app's never do."""
+    if str(claims.get("idtyp") or "").lower() == "app":
+        return False
+    return bool(claims.get("preferred_username") or claims.get("upn"))
+
+
+def caller_from_claims(
+    claims: dict[str, Any], *, assertion: str | None, session: bool = False
+) -> Caller:
+    """`scp` makes a delegated (user) caller; `roles` alone an app-only caller.
+
+    `session`: the claims come from App Service Authentication's principal for a cookie
+    session, which Azure builds from the user's *ID token*: no `scp`, possibly `roles`
+    (app roles assigned to the user). Such a person is a user without a delegated token.
+    """
     oid = normalize_tenant_id(str(claims.get("oid") or ""))  # an object id is a GUID too
     if oid is None:
         raise Unauthenticated("the token names no object id")
     scopes, roles = _strings(claims.get("scp")), _strings(claims.get("roles"))
-    if scopes:
+    if scopes or (session and _is_signed_in_user(claims)):
         kind = CallerKind.USER
     elif roles:
         kind = CallerKind.APP

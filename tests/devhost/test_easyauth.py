@@ -10,16 +10,23 @@ import jwt
 
 from devhost.easyauth import SESSION_COOKIE, EasyAuth
 
+OID_TYPE = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+
 
 def _issuer(user: str) -> str:
+    """An ID token's claims: no scp, an app role assigned to the user."""
     claims = {
         "oid": f"oid-{user}",
         "name": f"Name {user}",
         "preferred_username": f"{user}@x",
         "exp": int(time.time()) + 3600,
-        "scp": "access_as_user",
+        "roles": ["Operations.Read", "Operations.Start"],
     }
     return jwt.encode(claims, "k" * 32, algorithm="HS256")
+
+
+def _access(user: str) -> str:
+    return jwt.encode({"oid": f"oid-{user}", "scp": "access_as_user"}, "k" * 32, "HS256")
 
 
 def _login(auth: EasyAuth, user: str = "operator", redirect: str = "/monitoring/") -> str:
@@ -60,7 +67,8 @@ def test_me_reflects_the_session_and_logout_ends_it() -> None:
     cookie = _login(auth)
     me = json.loads(auth.handle("GET", "/.auth/me", {"cookie": cookie}).body)
     claims = {c["typ"]: c["val"] for c in me[0]["user_claims"]}
-    assert claims["oid"] == "oid-operator" and me[0]["provider_name"] == "aad"
+    assert claims[OID_TYPE] == "oid-operator" and me[0]["provider_name"] == "aad"
+    assert "access_token" not in me[0]  # no token store configured
     out = auth.handle(
         "GET", "/.auth/logout?post_logout_redirect_uri=/monitoring/", {"cookie": cookie}
     )
@@ -69,7 +77,7 @@ def test_me_reflects_the_session_and_logout_ends_it() -> None:
 
 
 def test_client_sent_principal_headers_are_stripped_and_ours_injected() -> None:
-    auth = EasyAuth(_issuer, ("operator",))
+    auth = EasyAuth(_issuer, ("operator",), issue_access_token=_access)
     forged = {
         "x-ms-client-principal": "Zm9yZ2Vk",
         "x-ms-token-aad-access-token": "forged",
@@ -80,7 +88,16 @@ def test_client_sent_principal_headers_are_stripped_and_ours_injected() -> None:
     cookie = _login(auth)
     injected = auth.inbound_headers({**forged, "cookie": cookie})
     principal = json.loads(base64.b64decode(injected["x-ms-client-principal"]))
-    assert {"typ": "oid", "val": "oid-operator"} in principal["claims"]
+    # The documented shape, from the ID token: mapped claim types, no scope, one entry
+    # per role.
+    assert set(principal) == {"auth_typ", "claims", "name_typ", "role_typ"}
+    assert principal["auth_typ"] == "aad"
+    assert principal["name_typ"] == "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
+    assert principal["role_typ"] == "http://schemas.microsoft.com/ws/2008/06/identity/claims/role"
+    assert {"typ": OID_TYPE, "val": "oid-operator"} in principal["claims"]
+    roles = [c["val"] for c in principal["claims"] if c["typ"] == principal["role_typ"]]
+    assert roles == ["Operations.Read", "Operations.Start"]
+    assert not any("scope" in c["typ"] or c["typ"] == "scp" for c in principal["claims"])
     assert injected["x-ms-client-principal-id"] == "oid-operator"
     assert injected["x-ms-token-aad-access-token"] != "forged"
     assert (

@@ -60,16 +60,36 @@ def test_storage_connection_names() -> None:
         {"AzureWebJobsStorage": "UseDevelopmentStorage=true", "Other": "X=1"}, LocalSettings()
     )
     assert "QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1" in (
-        settings.storage_connection_string(None)
+        settings.queue_connection(None).connection_string
     )
-    assert settings.storage_connection_string("Other") == "X=1"
+    assert settings.queue_connection("Other").connection_string == "X=1"
     with pytest.raises(SettingsError):
-        settings.storage_connection_string("Missing")
+        settings.queue_connection("Missing")
+
+
+def test_identity_based_connections_as_the_host_reads_them() -> None:
     identity = AppSettings(
-        {"Id__queueServiceUri": "https://a.queue.core.windows.net"}, LocalSettings()
+        {
+            "Id__queueServiceUri": "https://a.queue.core.windows.net/",
+            "Id__clientId": "11111111-2222-3333-4444-555555555555",
+            "Acct__accountName": "acct",
+        },
+        LocalSettings(),
     )
-    with pytest.raises(SettingsError, match="identity-based"):
-        identity.storage_connection_string("Id")
+    connection = identity.queue_connection("Id")
+    assert connection.uses_identity and connection.connection_string == ""
+    assert connection.queue_service_uri == "https://a.queue.core.windows.net"
+    assert connection.client_id == "11111111-2222-3333-4444-555555555555"
+    client = connection.client("work")
+    assert client.url == "https://a.queue.core.windows.net/work"
+    assert type(client.credential).__name__ == "DefaultAzureCredential"
+    account = identity.queue_connection("Acct")
+    assert account.queue_service_uri == "https://acct.queue.core.windows.net"
+    # The exact name wins, as in the host: a connection string beside the section.
+    both = AppSettings(
+        {"S": "UseDevelopmentStorage=true", "S__queueServiceUri": "https://x"}, LocalSettings()
+    )
+    assert not both.queue_connection("S").uses_identity
 
 
 def test_timespans() -> None:
