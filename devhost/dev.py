@@ -70,8 +70,10 @@ def dev(args: argparse.Namespace, serve: object) -> int:
         path = write_local_settings(root, local_values(cloud.base_url, cloud.ca_path))
         settings = LocalSettings.load(path)
         settings.apply_to(os.environ)
+        from shared.storage import StorageClients
+
         storage = os.environ.get("AzureWebJobsStorage", "UseDevelopmentStorage=true")
-        seed_demo(expand_development_storage(storage))
+        seed_demo(StorageClients.from_connection_string(expand_development_storage(storage)))
         port = args.port if args.port is not None else settings.local_http_port or DEFAULT_PORT
         # App Service Authentication in front of the host, as in Azure: it strips
         # client-sent principal headers, so the app may trust the ones it injects. Set in

@@ -27,6 +27,7 @@ from localcloud.seed import (
 
 if TYPE_CHECKING:
     from localcloud import LocalCloud
+    from shared.storage import StorageClients
 
 log = logging.getLogger("devhost.dev")
 
@@ -142,15 +143,14 @@ def write_local_settings(root: Path, values: dict[str, str]) -> Path:
     return path
 
 
-def seed_demo(connection_string: str) -> None:
+def seed_demo(storage: StorageClients) -> None:
     """Contoso and Fabrikam with their Graph apps; operator (operator on both), viewer
-    (readonly on Contoso), outsider (nothing), the automation app (operator on both)."""
+    (readonly on Contoso), outsider (nothing), the automation app (operator on both).
+    Creates the tables, queues and containers first, as infra/ does in Azure."""
     from shared.auth.membership import Membership, MembershipStore, Role
     from shared.config import MEMBER_TENANTS_TABLE, TENANT_MEMBERS_TABLE, TENANTS_TABLE
-    from shared.storage import StorageClients
     from shared.tenants import GraphAppReference, ManagedTenant, TenantStore
 
-    storage = StorageClients.from_connection_string(connection_string)
     storage.provision()
     tenants = TenantStore(storage.table(TENANTS_TABLE))
     members = MembershipStore(

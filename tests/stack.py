@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from devhost import DevHost, LocalSettings
+from devhost.as_deployed import FORBIDDEN, LocalPlatform, deployed_settings
 from devhost.localstack import AUTOMATION_OID, demo_easy_auth, local_values, seed_demo
 from localcloud import LocalCloud
 from localcloud.seed import (
@@ -29,11 +30,12 @@ from localcloud.seed import (
     OUTSIDER_OID,
     VIEWER_OID,
 )
+from localcloud.tls import SERVER_CERT_FILE, SERVER_KEY_FILE
 from shared.auth.membership import Membership, MembershipStore, Role
 from shared.composition import root
 from shared.config import MEMBER_TENANTS_TABLE, TENANT_MEMBERS_TABLE
-from shared.storage import StorageClients
-from tests.azurite import Azurite, free_port
+from shared.storage import StorageClients, StorageEndpoints
+from tests.azurite import Azurite, free_port, start_azurite
 
 ROOT = Path(__file__).resolve().parents[1]
 OIDS = {
@@ -139,7 +141,7 @@ def running_stack(
             members = MembershipStore(
                 storage.table(TENANT_MEMBERS_TABLE), storage.table(MEMBER_TENANTS_TABLE), ttl=0
             )
-            seed_demo(azurite.connection_string)  # as `make dev` seeds: tenants and members
+            seed_demo(storage)  # as `make dev` seeds: tenants and members
             import function_app
 
             host = DevHost(
@@ -154,3 +156,59 @@ def running_stack(
                 yield Stack(base_url, cloud, storage, members, host)
         finally:
             reset_caches()
+
+
+@contextmanager
+def running_deployed_stack(cloud: LocalCloud, *, workers: bool = True) -> Iterator[Stack]:
+    """The app with the settings infra/ deploys (devhost.as_deployed): storage only through
+    the managed identity (an Azurite of its own over HTTPS that checks bearer tokens, the
+    App Service identity endpoint of `cloud`), App Service Authentication in front, and
+    no AzureWebJobsStorage in the environment at all."""
+    tls = (cloud.ca_path.parent / SERVER_CERT_FILE, cloud.ca_path.parent / SERVER_KEY_FILE)
+    azurite = start_azurite(tls)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    platform = LocalPlatform(
+        cloud_base_url=cloud.base_url,
+        ca_path=cloud.ca_path,
+        blob_uri=azurite.blob_uri,
+        queue_uri=azurite.queue_uri,
+        table_uri=azurite.table_uri,
+        public_base_url=base_url,
+        identity=cloud.managed_identity().environment,
+    )
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name in FORBIDDEN:
+                patch.delenv(name, raising=False)
+            for name, value in deployed_settings(platform).items():
+                patch.setenv(name, value)
+            reset_caches()
+            try:
+                from azure.identity import DefaultAzureCredential
+
+                # What `azd provision` creates and an operator seeds (with their identity).
+                storage = StorageClients.from_identity(
+                    StorageEndpoints(azurite.blob_uri, azurite.queue_uri, azurite.table_uri),
+                    DefaultAzureCredential(),
+                )
+                seed_demo(storage)
+                members = MembershipStore(
+                    storage.table(TENANT_MEMBERS_TABLE), storage.table(MEMBER_TENANTS_TABLE), ttl=0
+                )
+                import function_app
+
+                host = DevHost(
+                    function_app.app,
+                    ROOT / "host.json",
+                    LocalSettings(),
+                    port=port,
+                    workers=workers,
+                    easy_auth=demo_easy_auth(cloud),
+                )
+                with host:
+                    yield Stack(base_url, cloud, storage, members, host)
+            finally:
+                reset_caches()
+    finally:
+        azurite.stop()
