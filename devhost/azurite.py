@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,3 +46,47 @@ def azurite_command(
         *("--queueHost", "127.0.0.1", "--queuePort", str(queue)),
         *("--tableHost", "127.0.0.1", "--tablePort", str(table)),
     ]
+
+
+def wait_for_ports(ports: tuple[int, ...], deadline: float, host: str = "127.0.0.1") -> bool:
+    """True once every port accepts a connection, False at `deadline` (monotonic)."""
+    pending = list(ports)
+    while pending and time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, pending[0]), timeout=0.2):
+                pending.pop(0)
+        except OSError:
+            time.sleep(0.05)
+    return not pending
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def start_azurite_process(
+    root: Path,
+    ports: tuple[int, int, int] | None = None,
+    *,
+    tls: tuple[Path, Path] | None = None,
+    location: Path | None = None,
+) -> tuple[subprocess.Popen[bytes], tuple[int, int, int]]:
+    """Azurite (blob, queue, table) on `ports` or free ones, ready to serve."""
+    binary = azurite_binary(root)
+    if binary is None:
+        raise RuntimeError("Azurite is not installed: run `make deps` (npm ci).")
+    blob, queue, table = ports or (free_port(), free_port(), free_port())
+    process = subprocess.Popen(  # noqa: S603 - a fixed local binary
+        azurite_command(binary, blob=blob, queue=queue, table=table, location=location, tls=tls),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    if not wait_for_ports((blob, queue, table), time.monotonic() + 30):
+        process.kill()
+        _, err = process.communicate()
+        if process.stderr is not None:
+            process.stderr.close()
+        raise RuntimeError(f"Azurite did not start: {err.decode(errors='replace')[-2000:]}")
+    return process, (blob, queue, table)

@@ -57,6 +57,8 @@ def banner(base_url: str) -> str:
 
 
 def dev(args: argparse.Namespace, serve: object) -> int:
+    if args.as_deployed:
+        return dev_as_deployed(args, serve)
     from localcloud import LocalCloud
 
     root = args.script_root.resolve()
@@ -92,6 +94,60 @@ def dev(args: argparse.Namespace, serve: object) -> int:
                 azurite.wait(timeout=10)
             except Exception:  # noqa: BLE001 - best effort on the way out
                 azurite.kill()
+
+
+def dev_as_deployed(args: argparse.Namespace, serve: object) -> int:
+    """The app with the settings infra/ deploys: storage through the managed identity only
+    (an in-memory Azurite over HTTPS that checks bearer tokens, on free ports unless
+    --storage-port is given), App Service Authentication in front, no local.settings.json
+    and no AzureWebJobsStorage. The local Entra/Graph keeps .localcloud/ (its CA)."""
+    from azure.identity import DefaultAzureCredential
+
+    from devhost.as_deployed import FORBIDDEN, LocalPlatform, deployed_settings
+    from devhost.azurite import start_azurite_process
+    from localcloud import LocalCloud
+    from localcloud.tls import SERVER_CERT_FILE, SERVER_KEY_FILE
+    from shared.storage import AZURITE_ACCOUNT, StorageClients, StorageEndpoints
+
+    root = args.script_root.resolve()
+    state = root / ".localcloud"
+    state.mkdir(exist_ok=True)
+    cloud = LocalCloud.start(port=args.cloud_port, state_dir=state)
+    azurite = None
+    try:
+        (state / STATE_FILE).write_text(json.dumps(cloud.info(), indent=2), encoding="utf-8")
+        base = args.storage_port
+        ports = (base, base + 1, base + 2) if base else None
+        azurite, (blob, queue, table) = start_azurite_process(
+            root, ports, tls=(state / SERVER_CERT_FILE, state / SERVER_KEY_FILE)
+        )
+        port = args.port if args.port is not None else DEFAULT_PORT
+        uris = [f"https://127.0.0.1:{p}/{AZURITE_ACCOUNT}" for p in (blob, queue, table)]
+        platform = LocalPlatform(
+            cloud_base_url=cloud.base_url,
+            ca_path=cloud.ca_path,
+            blob_uri=uris[0],
+            queue_uri=uris[1],
+            table_uri=uris[2],
+            public_base_url=f"http://localhost:{port}",
+            identity=cloud.managed_identity().environment,
+        )
+        for name in FORBIDDEN:
+            os.environ.pop(name, None)
+        os.environ.update(deployed_settings(platform))
+        # What `azd provision` creates, and the demo tenants an operator would add.
+        seed_demo(StorageClients.from_identity(StorageEndpoints(*uris), DefaultAzureCredential()))
+        args.settings = state / "no-local-settings.json"  # as deployed: none
+        args.easy_auth = demo_easy_auth(cloud)
+        args.port = port
+        print(banner(f"http://localhost:{port}"), flush=True)
+        print(f"  as deployed: storage by identity only, Azurite on {blob}-{table}", flush=True)
+        return serve(args)  # type: ignore[operator, no-any-return]
+    finally:
+        cloud.stop()
+        if azurite is not None:
+            azurite.terminate()
+            azurite.wait(timeout=10)
 
 
 def token(args: argparse.Namespace) -> int:
@@ -131,6 +187,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     run.add_argument("--script-root", type=Path, default=Path.cwd())
     run.add_argument("--port", type=int, help="HTTP port (default 7071)")
     run.add_argument("--cloud-port", type=int, default=LOCALCLOUD_PORT)
+    run.add_argument(
+        "--as-deployed",
+        action="store_true",
+        help="the app settings infra/ deploys: storage by managed identity only",
+    )
+    run.add_argument(
+        "--storage-port",
+        type=int,
+        default=0,
+        help="--as-deployed: Azurite's blob port (queue +1, table +2; default free ports)",
+    )
     run.add_argument("--app", default="function_app")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--no-workers", action="store_true")

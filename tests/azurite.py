@@ -6,32 +6,16 @@ Tests fail, not skip, when Azurite cannot start: storage behaviour is the produc
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from devhost.azurite import azurite_binary, azurite_command
+from devhost.azurite import free_port, start_azurite_process
+
+__all__ = ["Azurite", "free_port", "start_azurite"]
 from shared.storage import AZURITE_ACCOUNT, azurite_connection_string
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_for_port(port: int, deadline: float) -> bool:
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 @dataclass
@@ -61,22 +45,7 @@ def start_azurite(tls: tuple[Path, Path] | None = None) -> Azurite:
     external = os.environ.get("TEST_STORAGE_CONNECTION_STRING")
     if external and tls is None:
         return Azurite(external, None)
-    binary = azurite_binary(ROOT)
-    if binary is None:
-        raise RuntimeError("Azurite is not installed: run `make test` (it runs `npm ci`).")
-    blob, queue, table = free_port(), free_port(), free_port()
-    process = subprocess.Popen(
-        azurite_command(binary, blob=blob, queue=queue, table=table, tls=tls),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    if not all(_wait_for_port(port, deadline) for port in (blob, queue, table)):
-        process.kill()
-        _, err = process.communicate()
-        if process.stderr is not None:
-            process.stderr.close()
-        raise RuntimeError(f"Azurite did not start: {err.decode(errors='replace')[-2000:]}")
+    process, (blob, queue, table) = start_azurite_process(ROOT, tls=tls)
     scheme = "https" if tls else "http"
     base = f"{scheme}://127.0.0.1"
     return Azurite(
