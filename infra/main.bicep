@@ -9,9 +9,13 @@
 
 targetScope = 'resourceGroup'
 
+// Bicep has no pattern check, so the names Azure restricts most (storage account: 3-24
+// lower-case letters and digits; Key Vault: 3-24, a letter first, no trailing or double
+// hyphen) do not embed it: a fixed prefix and the 13-character token.
+// tests/infra/test_names.py evaluates every name over edge-case environment names.
 @minLength(1)
 @maxLength(20)
-@description('Short environment name (dev, prod, ...): part of every resource name.')
+@description('Short environment name (letters, digits and hyphens, as azd allows): part of the resource names and the azd-env-name tag.')
 param environmentName string
 
 param location string = resourceGroup().location
@@ -42,6 +46,7 @@ param graphCredentials array = []
 param maximumInstanceCount int = 100
 
 @allowed([
+  512
   2048
   4096
 ])
@@ -83,9 +88,10 @@ var tags = {
   'azd-env-name': environmentName
   application: 'intune-operation-runs'
 }
-var functionAppName = 'func-${environmentName}-${token}'
-var keyVaultName = take('kv-${environmentName}-${token}', 24)
-var storageAccountName = take('st${replace(environmentName, '-', '')}${token}', 24)
+var envName = toLower(environmentName)
+var functionAppName = 'func-${envName}-${token}'
+var keyVaultName = 'kv-${token}'
+var storageAccountName = 'st${token}'
 var deploymentContainerName = 'app-package-${take(token, 8)}'
 
 // Names the app uses (shared/config.py); tests/infra holds these lists against the code.
@@ -129,8 +135,8 @@ module storage 'app/storage.bicep' = {
 module monitoring 'app/monitoring.bicep' = {
   name: 'monitoring'
   params: {
-    logAnalyticsName: 'log-${environmentName}-${token}'
-    applicationInsightsName: 'appi-${environmentName}-${token}'
+    logAnalyticsName: 'log-${envName}-${token}'
+    applicationInsightsName: 'appi-${envName}-${token}'
     location: location
     tags: tags
   }
@@ -148,7 +154,7 @@ module keyVault 'app/keyvault.bicep' = {
 module function 'app/function.bicep' = {
   name: 'function'
   params: {
-    planName: 'plan-${environmentName}-${token}'
+    planName: 'plan-${envName}-${token}'
     appName: functionAppName
     location: location
     tags: tags

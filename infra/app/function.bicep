@@ -17,7 +17,9 @@ param deploymentContainerName string
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
+// Flex Consumption's instance sizes (512 MB is the smallest).
 @allowed([
+  512
   2048
   4096
 ])
