@@ -3,9 +3,10 @@
 // Why RedirectToLoginPage with excludedPaths ['/api/*']:
 // - /monitoring/ (and anything else that is not the API) needs a signed-in user: an
 //   unauthenticated browser is redirected to the Entra sign-in page, and after sign-in a
-//   session cookie carries the user. The token store keeps the user's access token for
-//   our API (X-MS-TOKEN-AAD-ACCESS-TOKEN), which the app exchanges on-behalf-of for
-//   delegated Graph (the group search).
+//   session cookie carries the user. App Service builds X-MS-CLIENT-PRINCIPAL from the
+//   ID token. The token store is per instance on Flex Consumption, so the app never uses
+//   the stored access token: a cookie session is not delegated (group search is for
+//   bearer callers). The store stays on for /.auth/me, which the page reads.
 // - /api/* is excluded from the redirect: API callers (the portal's SPA, automation
 //   daemons) send their own bearer token, which the app validates itself (JWKS,
 //   issuer, audience, expiry) and authorizes through TenantMembers. An API client must
@@ -69,8 +70,8 @@ resource authSettings 'Microsoft.Web/sites/config@2024-04-01' = {
           clientSecretSettingName: clientSecretSettingName
         }
         login: {
-          // Ask for a token to our API (not only an id token) so the token store holds
-          // one the app can use on-behalf-of; offline_access lets /.auth/refresh work.
+          // A token to our API as well as the ID token (the page's /.auth/me shows the
+          // session); offline_access lets /.auth/refresh work. The app never uses it.
           loginParameters: [
             'scope=openid profile email offline_access ${apiAudience}/access_as_user'
           ]
