@@ -1,9 +1,10 @@
-"""A run service wired to the session's Azurite, with a private queue and a clock tests move."""
+"""The run service and worker from the composition root, over the session's Azurite, with a
+private work queue (the dispatcher override), a registry and a clock tests move."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,7 +13,9 @@ import pytest
 from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient
 
-from shared.config import RUNS_TABLE
+from shared.composition import root
+from shared.composition.services import services
+from shared.config import RUNS_TABLE, Settings
 from shared.operations.diagnostics import NOOP
 from shared.operations.registry import Registry, RunType
 from shared.runs.dispatch import QueueDispatcher
@@ -20,14 +23,14 @@ from shared.runs.identity import LOCK_RANGE, RUN_RANGE
 from shared.runs.model import Initiator, OperationRun
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
-from shared.runs.worker import RetryPolicy, RunWorker
+from shared.runs.worker import RunWorker
 from shared.storage import StorageClients
 
 ALICE = Initiator(id="11111111-1111-1111-1111-111111111111", name="Alice", email="alice@x.test")
 BOB = Initiator(id="22222222-2222-2222-2222-222222222222", name="Bob", email="bob@x.test")
 LEASE = timedelta(minutes=10)
 STALE_QUEUED = timedelta(hours=1)
-MAX_DELIVERIES = 5
+MAX_DELIVERIES = 5  # host.json's maxDequeueCount, which the worker built by the root uses
 
 
 class Clock:
@@ -129,16 +132,35 @@ def registry() -> Registry:
 @pytest.fixture
 def harness(
     storage: StorageClients, tenant_id: str, unique_name: str, registry: Registry
-) -> Harness:
+) -> Iterator[Harness]:
     table = storage.table(RUNS_TABLE)
     queue = storage.queue(unique_name)
     queue.create_queue()
-    store = RunStore(table)
     clock = Clock()
-    service = make_service(store, queue, registry, clock)
-    worker = RunWorker(service, registry, retry=RetryPolicy(MAX_DELIVERIES), progress_interval=0.0)
-    harness = Harness(storage, table, queue, store, registry, service, worker, clock, tenant_id)
-    yield harness
+    settings = Settings(
+        run_lease_seconds=int(LEASE.total_seconds()),
+        run_stale_queued_seconds=int(STALE_QUEUED.total_seconds()),
+        run_progress_min_interval_seconds=0.0,
+    )
+    with root.override(
+        settings=settings,
+        storage=storage,
+        clock=clock,
+        dispatcher=QueueDispatcher(queue),
+        registry=registry,
+    ):
+        built = services()
+        yield Harness(
+            storage,
+            table,
+            queue,
+            RunStore(table),
+            registry,
+            built.runs,
+            built.worker,
+            clock,
+            tenant_id,
+        )
     queue.delete_queue()
 
 
