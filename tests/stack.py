@@ -137,25 +137,33 @@ def running_stack(
         reset_caches()
         try:
             storage = StorageClients.from_connection_string(azurite.connection_string)
-            storage.provision()
-            members = MembershipStore(
-                storage.table(TENANT_MEMBERS_TABLE), storage.table(MEMBER_TENANTS_TABLE), ttl=0
-            )
-            seed_demo(storage)  # as `make dev` seeds: tenants and members
-            import function_app
-
-            host = DevHost(
-                function_app.app,
-                ROOT / "host.json",
-                LocalSettings(),
-                port=port,
-                workers=workers,
-                easy_auth=demo_easy_auth(cloud) if easy_auth else None,
-            )
-            with host:
-                yield Stack(base_url, cloud, storage, members, host)
+            with _seeded_host(storage, cloud, port, workers=workers, easy_auth=easy_auth) as stack:
+                yield stack
         finally:
             reset_caches()
+
+
+@contextmanager
+def _seeded_host(
+    storage: StorageClients, cloud: LocalCloud, port: int, *, workers: bool, easy_auth: bool
+) -> Iterator[Stack]:
+    """Seed the demo tenants and members (as `make dev` does), then serve the app."""
+    seed_demo(storage)
+    members = MembershipStore(
+        storage.table(TENANT_MEMBERS_TABLE), storage.table(MEMBER_TENANTS_TABLE), ttl=0
+    )
+    import function_app
+
+    host = DevHost(
+        function_app.app,
+        ROOT / "host.json",
+        LocalSettings(),
+        port=port,
+        workers=workers,
+        easy_auth=demo_easy_auth(cloud) if easy_auth else None,
+    )
+    with host:
+        yield Stack(f"http://127.0.0.1:{port}", cloud, storage, members, host)
 
 
 @contextmanager
@@ -192,22 +200,8 @@ def running_deployed_stack(cloud: LocalCloud, *, workers: bool = True) -> Iterat
                     StorageEndpoints(azurite.blob_uri, azurite.queue_uri, azurite.table_uri),
                     DefaultAzureCredential(),
                 )
-                seed_demo(storage)
-                members = MembershipStore(
-                    storage.table(TENANT_MEMBERS_TABLE), storage.table(MEMBER_TENANTS_TABLE), ttl=0
-                )
-                import function_app
-
-                host = DevHost(
-                    function_app.app,
-                    ROOT / "host.json",
-                    LocalSettings(),
-                    port=port,
-                    workers=workers,
-                    easy_auth=demo_easy_auth(cloud),
-                )
-                with host:
-                    yield Stack(base_url, cloud, storage, members, host)
+                with _seeded_host(storage, cloud, port, workers=workers, easy_auth=True) as stack:
+                    yield stack
             finally:
                 reset_caches()
     finally:

@@ -36,7 +36,9 @@ def test_a_session_signs_the_page_and_the_api_in(stack: Stack) -> None:
         assert login.status_code == 302 and login.headers["location"] == "/monitoring/"
         me = http.get("/.auth/me").json()[0]
         claims = {c["typ"]: c["val"] for c in me["user_claims"]}
-        assert claims["oid"] == VIEWER_OID and me["provider_name"] == "aad"
+        oid_type = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+        assert claims[oid_type] == VIEWER_OID and me["provider_name"] == "aad"
+        assert "scp" not in claims and me["id_token"]  # the ID token's claims, as in Azure
         tenants = http.get("/api/tenants").json()["items"]
         assert [(t["tenant_id"], t["role"]) for t in tenants if t["name"] == "Contoso"] == [
             (CONTOSO_TENANT_ID, "readonly")
