@@ -252,6 +252,14 @@ def test_the_principal_header_is_ignored_unless_trusted(
             )
             assert with_token.status_code == 403, with_token.text
             assert with_token.json()["error"]["code"] == "delegated_token_required"
+            # A bearer token wins over the principal App Service adds beside it: only the
+            # token can be exchanged on-behalf-of.
+            with_bearer = http.get(
+                f"/api/tenants/{CONTOSO_TENANT_ID}/directory/groups",
+                params={"search": "a"},
+                headers={**header, "Authorization": f"Bearer {token}"},
+            )
+            assert with_bearer.status_code == 200, with_bearer.text
             app_header = {"X-MS-CLIENT-PRINCIPAL": _principal(OIDS["app"], None, ("Operations",))}
             assert http.get("/api/tenants", headers=app_header).status_code == 200
             broken = http.get("/api/tenants", headers={"X-MS-CLIENT-PRINCIPAL": "%%%"})
