@@ -114,13 +114,13 @@ def resolved_values(platform: LocalPlatform) -> dict[str, str]:
     }
 
 
-def deployed_settings(platform: LocalPlatform) -> dict[str, str]:
+def deployed_settings(platform: LocalPlatform, main: Path = MAIN_BICEP) -> dict[str, str]:
     """Every app setting main.bicep gives the app, resolved here, plus App Service's own
     environment. Raises DeployedSettingsError for a Bicep setting it cannot resolve."""
     resolved = resolved_values(platform)
     demo = local_values(platform.cloud_base_url, platform.ca_path)
     settings: dict[str, str] = {}
-    for setting in bicep_app_settings():
+    for setting in bicep_app_settings(main):
         if setting.name in FORBIDDEN:
             raise DeployedSettingsError(f"main.bicep sets {setting.name}")
         if setting.name in LOCAL_STAND_INS:

@@ -13,6 +13,9 @@ from typing import Any
 
 import httpx
 import pytest
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import ClientAuthenticationError
+from azure.data.tables import TableServiceClient
 from azure.functions.timer import TimerRequest
 from playwright.sync_api import Browser, expect
 
@@ -142,3 +145,44 @@ def test_the_timers_run_once_without_error(
         functions[name].get_user_function()(timer)
     prefix = "reaper:" if name == "run_reaper" else "retention:"
     assert any(r.getMessage().startswith(prefix) for r in caplog.records)
+
+
+class FixedToken:
+    """A TokenCredential that presents one given token."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+
+def test_storage_accepts_only_what_a_managed_identity_presents(deployed: Stack) -> None:
+    """The Azurite behind the stack checks bearer tokens as storage does (issuer, audience,
+    lifetime): a token from the identity endpoint works, others are refused."""
+    endpoints = services().storage.endpoints
+    assert endpoints is not None
+    signer, tenant = deployed.cloud.signer, CONTOSO_TENANT_ID
+    storage = "https://storage.azure.com"
+    v1 = {"iss": f"https://sts.windows.net/{tenant}/"}
+    identity = deployed.cloud.managed_identity()
+    issued = httpx.get(
+        identity.url,
+        params={"api-version": "2019-08-01", "resource": storage},
+        headers={"X-IDENTITY-HEADER": identity.header},
+        timeout=10,
+    ).json()["access_token"]
+    tokens = {
+        "identity endpoint": (issued, True),
+        "v2 issuer": (signer.issue(tenant, storage, {}), False),
+        "wrong audience": (signer.issue(tenant, "https://vault.azure.net", v1), False),
+        "expired": (signer.issue(tenant, storage, v1, lifetime=60, now=time.time() - 7200), False),
+    }
+    for name, (token, accepted) in tokens.items():
+        client = TableServiceClient(endpoints.table, credential=FixedToken(token))
+        try:
+            with client:
+                list(client.list_tables())
+            assert accepted, f"{name}: accepted"
+        except ClientAuthenticationError:
+            assert not accepted, f"{name}: refused"
