@@ -1,6 +1,8 @@
 # The two commands of the README. Each installs what is missing, then runs.
 #   make test   the whole suite (lint, types, import contracts, pytest with Azurite)
 #   make dev    the product locally (Azurite, local Entra/Graph, the app, demo data)
+#   make lock   regenerate the hash-locked requirements*.txt from the short *.in files
+#   make audit  check the locked packages against published advisories (not part of test)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -8,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: test dev deps lint typecheck contracts pytest bench bench-http hooks clean
+.PHONY: test dev deps lint typecheck contracts pytest bench bench-http hooks lock audit clean
 
 CHROMIUM   := /usr/bin/chromium
 
@@ -19,10 +21,37 @@ $(CHROMIUM):
 	apt-get install -y --no-install-recommends chromium || \
 	  (apt-get update && apt-get install -y --no-install-recommends chromium)
 
+# requirements*.txt are generated (`make lock`): every package pinned with its hashes, so
+# an install gets exactly the files that were locked, or fails.
 $(STAMP_PY): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check -q --require-hashes -r requirements-dev.txt
 	touch $@
+
+# uv and pip-audit live in their own environment, locked like the others.
+TOOLS       := .venv-tools
+STAMP_TOOLS := $(TOOLS)/.installed
+LOCK        := $(TOOLS)/bin/uv pip compile --quiet --generate-hashes --no-header \
+               --annotation-style line --python-version 3.11 \
+               --python-platform x86_64-manylinux_2_28
+
+$(STAMP_TOOLS): requirements-tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --disable-pip-version-check -q --require-hashes \
+	  -r requirements-tools.txt
+	touch $@
+
+# Edit requirements*.in, then `make lock`. Existing pins are kept unless an input changed;
+# the dev lock is constrained by the runtime lock so both install the same versions.
+lock: $(STAMP_TOOLS)
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) -c requirements.txt requirements-dev.in -o requirements-dev.txt
+	$(LOCK) requirements-tools.in -o requirements-tools.txt
+
+# Known vulnerabilities in what we ship and what we test with (advisories from the registry).
+audit: $(STAMP_TOOLS)
+	$(TOOLS)/bin/pip-audit --progress-spinner off --require-hashes --disable-pip \
+	  -r requirements.txt -r requirements-dev.txt
 
 $(STAMP_NODE): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -61,4 +90,4 @@ hooks: $(STAMP_PY)
 	$(VENV)/bin/pre-commit install
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) node_modules .pytest_cache .mypy_cache .ruff_cache
