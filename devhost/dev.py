@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from devhost.localstack import (
+    AUTH_ENABLED_SETTING,
     LOCALCLOUD_PORT,
     STATE_FILE,
     TRUST_PRINCIPAL_SETTING,
@@ -81,6 +82,7 @@ def dev(args: argparse.Namespace, serve: object) -> int:
         # client-sent principal headers, so the app may trust the ones it injects. Set in
         # this process only: a bare `devhost serve` has no such front and must not trust.
         os.environ[TRUST_PRINCIPAL_SETTING] = "true"
+        os.environ[AUTH_ENABLED_SETTING] = "True"  # as App Service sets it
         args.easy_auth = demo_easy_auth(cloud)
         print(banner(f"http://localhost:{port}"), flush=True)
         args.port = port

@@ -41,6 +41,8 @@ DEMO_USERS = ("operator", "viewer", "outsider")
 # Trust App Service Authentication's principal header: only where the local App Service
 # Authentication runs in front of the app and strips client-sent copies, as Azure does.
 TRUST_PRINCIPAL_SETTING = "AUTH_TRUST_APP_SERVICE_PRINCIPAL"
+# What App Service sets when its Authentication is on; the app trusts the header only then.
+AUTH_ENABLED_SETTING = "WEBSITE_AUTH_ENABLED"
 
 
 def graph_secret_setting(tenant_name: str) -> str:

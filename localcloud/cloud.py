@@ -238,6 +238,10 @@ class LocalCloud:
     def token_requests(self, tenant_id: str | None = None, grant_type: str | None = None) -> int:
         return self.records.token_count(tenant_id, grant_type)
 
+    def key_requests(self, tenant: str | None = None) -> int:
+        """JWKS fetches: per tenant id, or `common`, or all when None."""
+        return self.records.key_count(tenant)
+
     def graph_requests(
         self, tenant_id: str | None = None, path_prefix: str = "", method: str | None = None
     ) -> int:
@@ -264,6 +268,8 @@ class LocalCloud:
             # Counted before faults: a refused token request is still a request msal made.
             form = dict(parse_qsl(request.body.decode("utf-8", "replace")))
             self.records.token_request(tenant or "", form.get("grant_type", ""))
+        elif kind == "entra" and request.path.endswith("/discovery/v2.0/keys"):
+            self.records.key_request(tenant or "")
         elif kind == "graph":
             self.records.graph_request(tenant or "", request.method, request.path)
         rules = self.faults.take(tenant, request.method, request.path)

@@ -30,6 +30,7 @@ class Records:
         self._lock = threading.Lock()
         self._tokens: Counter[tuple[str, str]] = Counter()
         self._graph: Counter[tuple[str, str, str]] = Counter()
+        self._keys: Counter[str] = Counter()
         self._mail: list[SentMail] = []
         self._teams: list[TeamsPost] = []
 
@@ -40,6 +41,15 @@ class Records:
     def graph_request(self, tenant: str, method: str, path: str) -> None:
         with self._lock:
             self._graph[(tenant, method, path)] += 1
+
+    def key_request(self, tenant: str) -> None:
+        with self._lock:
+            self._keys[tenant] += 1
+
+    def key_count(self, tenant: str | None = None) -> int:
+        """Signing-key (JWKS) fetches, for one authority path segment or all."""
+        with self._lock:
+            return sum(n for t, n in self._keys.items() if tenant is None or t == tenant)
 
     def mail(self, tenant_id: str, sender: str, message: dict[str, Any], save: bool) -> None:
         with self._lock:

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     # Trust App Service Authentication's X-MS-CLIENT-PRINCIPAL header. Only where App
     # Service (which strips client-sent copies) fronts the app; never locally by default.
     auth_trust_app_service_principal: bool = False
+    # Set by App Service itself ("True") when its Authentication is on; not ours to set.
+    website_auth_enabled: str = Field(default="", alias="WEBSITE_AUTH_ENABLED")
+    # Browser origins (besides PUBLIC_BASE_URL's own) whose state-changing requests are
+    # accepted: the portals CORS lists. Comma-separated `https://host[:port]`.
+    allowed_origins: str = ""
     # How long a caller's memberships are served from memory before they are re-read.
     membership_cache_seconds: float = Field(default=30.0, ge=0)
     # Identity-based storage (Azure): when any of these is set, storage is reached with
@@ -136,6 +141,13 @@ class Settings(BaseSettings):
                 "the AzureWebJobsStorage connection string must not be used"
             )
         return self.storage_connection_string_setting
+
+    @property
+    def trust_app_service_principal(self) -> bool:
+        """Fail closed: the header is trusted only if App Service says its Authentication
+        is on (and so strips client-sent copies) *and* our setting asks for it."""
+        platform_on = self.website_auth_enabled.strip().lower() == "true"
+        return platform_on and self.auth_trust_app_service_principal
 
     @property
     def run_lease(self) -> timedelta:

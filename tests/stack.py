@@ -129,6 +129,7 @@ def running_stack(
         "ENABLE_DIAGNOSTIC_RUN_TYPES": "true",
         "PUBLIC_BASE_URL": base_url,
         "AUTH_TRUST_APP_SERVICE_PRINCIPAL": "true" if easy_auth else "false",
+        "WEBSITE_AUTH_ENABLED": "True" if easy_auth else "",
         **(settings or {}),
     }
     with pytest.MonkeyPatch.context() as patch:

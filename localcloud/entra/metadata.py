@@ -56,7 +56,15 @@ def openid_configuration(
     )
 
 
+# Entra serves the keys of every tenant without its own signing keys at the multi-tenant
+# authorities too; their `issuer` is a template, since the tenant is only known per token.
+MULTI_TENANT_AUTHORITIES = ("common", "organizations")
+TENANT_ID_TEMPLATE = "{tenantid}"
+
+
 def jwks(signer: TokenSigner, tenant: Tenant | None, name: str) -> Response:
+    if tenant is None and name.lower() in MULTI_TENANT_AUTHORITIES:
+        return json_response(200, signer.jwks(TENANT_ID_TEMPLATE))
     if tenant is None:
         return tenant_not_found(name)
     return json_response(200, signer.jwks(tenant.tenant_id))

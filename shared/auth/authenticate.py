@@ -26,6 +26,9 @@ class Authenticator:
         if self._trust_principal and not authorization:
             caller = caller_from_principal(headers)
             if caller is not None:
+                # App Service signs in whoever its provider allows: the tenant rule is ours.
+                if not self._tokens.trusts_tenant(caller.home_tenant_id):
+                    raise Unauthenticated("the signed-in tenant is not trusted")
                 return caller
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

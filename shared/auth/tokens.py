@@ -1,11 +1,18 @@
 """Entra ID access tokens for our API, validated with PyJWT against the authority's JWKS.
 
-Checked: RS256 only, the signature (key by `kid` from `{authority}/{tid}/discovery/v2.0/keys`),
-issuer `{authority}/{tid}/v2.0` (v2 tokens: the API's accessTokenAcceptedVersion is 2), a
-trusted `tid`, the audience (App ID URI or client id), `exp` and `nbf` (small leeway).
-The tenant is checked before any key is fetched, so a forged `tid` cannot make us fetch
-keys from arbitrary tenants. Each tenant's key set is cached (PyJWKClient: refreshed after
-`JWKS_LIFESPAN`, re-fetched on an unknown `kid` at most once per cooldown).
+Checked: RS256 only, the signature (key by `kid`), issuer `{authority}/{tid}/v2.0` (v2
+tokens: the API's accessTokenAcceptedVersion is 2), a trusted `tid`, the audience (App ID
+URI or client id), `exp` and `nbf` (small leeway), and that it is an access token: ID
+tokens carry no `azp`, and one whose audience is our client id must not sign anyone in.
+
+The tenant is checked before any key is fetched. The keys come from a bounded number of
+key sets, whatever the tokens say: one per listed trusted tenant
+(`{authority}/{tid}/discovery/v2.0/keys`), or, when any tenant is trusted (`*`), the one
+multi-tenant set (`{authority}/common/discovery/v2.0/keys`, Entra's keys for every tenant
+without signing keys of its own; the issuer stays bound to the token's `tid`). So a flood
+of forged tokens with random tenants costs no key fetch per token. Each set is refreshed
+after `JWKS_LIFESPAN`, re-fetched on an unknown `kid` at most once per `JWKS_COOLDOWN`, and
+a failed fetch is not retried for `FAILED_FETCH_BACKOFF`.
 """
 
 from __future__ import annotations
@@ -31,9 +38,41 @@ JWKS_LIFESPAN = 3600.0
 JWKS_TIMEOUT = 10.0
 # An unknown kid refetches the set (key rollover), but not more often than this.
 JWKS_COOLDOWN = 60.0
+# After a failed fetch, the set answers from what it has (or fails) for this long.
+FAILED_FETCH_BACKOFF = 30.0
+# The key set serving any tenant when every tenant is trusted.
+MULTI_TENANT_KEYS = "common"
 MAX_TOKEN_CHARS = 16 * 1024
 # Tokens already validated, kept until they expire (least recently used dropped first).
 VALIDATED_CACHE_SIZE = 4096
+
+
+class _KeySet(jwt.PyJWKClient):
+    """One JWKS endpoint's keys. A failed fetch is remembered: until FAILED_FETCH_BACKOFF
+    has passed, a token needing a fetch fails at once instead of calling the endpoint."""
+
+    def __init__(
+        self, uri: str, ssl_context: ssl.SSLContext | None, clock: Callable[[], float]
+    ) -> None:
+        super().__init__(
+            uri,
+            cache_jwk_set=True,
+            lifespan=JWKS_LIFESPAN,
+            timeout=JWKS_TIMEOUT,
+            ssl_context=ssl_context,
+            cooldown_duration=JWKS_COOLDOWN,
+        )
+        self._clock = clock
+        self._retry_at = 0.0
+
+    def fetch_data(self) -> Any:
+        if self._clock() < self._retry_at:
+            raise jwt.PyJWKClientConnectionError("the last key fetch failed recently")
+        try:
+            return super().fetch_data()
+        except jwt.PyJWTError:
+            self._retry_at = self._clock() + FAILED_FETCH_BACKOFF
+            raise
 
 
 class TokenValidator:
@@ -45,6 +84,7 @@ class TokenValidator:
         trusted_tenants: Iterable[str],
         ca_bundle: str | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         base = authority_base_url.rstrip("/")
         self._clock = clock
@@ -57,22 +97,31 @@ class TokenValidator:
         self._tenants = frozenset(t for t in tenants if normalize_tenant_id(t))
         self._ssl = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
         self._lock = threading.Lock()
-        self._jwks: dict[str, jwt.PyJWKClient] = {}
+        self._monotonic = monotonic
+        self._jwks: dict[str, _KeySet] = {}
         self._validated: OrderedDict[bytes, dict[str, Any]] = OrderedDict()
 
-    def _keys(self, tenant_id: str) -> jwt.PyJWKClient:
+    def trusts_tenant(self, tenant_id: str | None) -> bool:
+        """The one trusted-tenant rule, for bearer tokens and App Service principals alike."""
+        tenant = normalize_tenant_id(tenant_id or "")
+        return tenant is not None and (self._any_tenant or tenant in self._tenants)
+
+    @property
+    def key_sets(self) -> int:
+        """How many key sets are held: at most one per listed tenant, or one for `*`."""
         with self._lock:
-            client = self._jwks.get(tenant_id)
+            return len(self._jwks)
+
+    def _keys(self, tenant_id: str) -> _KeySet:
+        # Only a trusted tenant gets here, so the listed tenants bound the number of sets.
+        name = MULTI_TENANT_KEYS if self._any_tenant else tenant_id
+        with self._lock:
+            client = self._jwks.get(name)
             if client is None:
-                client = jwt.PyJWKClient(
-                    f"{self._base}/{tenant_id}/discovery/v2.0/keys",
-                    cache_jwk_set=True,
-                    lifespan=JWKS_LIFESPAN,
-                    timeout=JWKS_TIMEOUT,
-                    ssl_context=self._ssl,
-                    cooldown_duration=JWKS_COOLDOWN,
+                client = _KeySet(
+                    f"{self._base}/{name}/discovery/v2.0/keys", self._ssl, self._monotonic
                 )
-                self._jwks[tenant_id] = client
+                self._jwks[name] = client
             return client
 
     def issuer(self, tenant_id: str) -> str:
@@ -114,7 +163,7 @@ class TokenValidator:
         if header.get("alg") not in ALGORITHMS:
             raise Unauthenticated("the bearer token's algorithm is not accepted")
         tenant_id = normalize_tenant_id(str(unverified.get("tid") or ""))
-        if tenant_id is None or not (self._any_tenant or tenant_id in self._tenants):
+        if tenant_id is None or not self.trusts_tenant(tenant_id):
             raise Unauthenticated("the bearer token's tenant is not trusted")
         try:
             key = self._keys(tenant_id).get_signing_key_from_jwt(token)
@@ -142,6 +191,9 @@ class TokenValidator:
             raise Unauthenticated("the bearer token's issuer is not accepted") from None
         except jwt.PyJWTError:
             raise Unauthenticated("the bearer token is not valid") from None
+        if not claims.get("azp"):
+            # Every v2 access token names its client (`azp`); an ID token does not.
+            raise Unauthenticated("the bearer token is not an access token")
         return claims
 
     def caller(self, token: str) -> Caller:

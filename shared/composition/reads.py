@@ -74,7 +74,7 @@ def build_api_services(base: Foundation) -> ApiServices:
         ttl=settings.membership_cache_seconds,
     )
     authenticator = Authenticator(
-        validator, trust_app_service_principal=settings.auth_trust_app_service_principal
+        validator, trust_app_service_principal=settings.trust_app_service_principal
     )
     runs = RunService(
         RunStore(storage.table(RUNS_TABLE)),

@@ -168,6 +168,12 @@ def bad_tokens(stack: Stack) -> dict[str, str]:
         "alg none": _forged(_base_claims(stack), None, signer.kid, "none"),
         "unknown kid": _forged(_base_claims(stack), other_key, "no-such-kid"),
         "no scp no roles": signer.issue(CONTOSO_TENANT_ID, API_AUDIENCE, {"oid": OPERATOR_OID}),
+        # An ID token for our client id, with an app role assigned to the user: no `azp`.
+        "id token": signer.issue(
+            CONTOSO_TENANT_ID,
+            API_CLIENT_ID,
+            {"oid": OPERATOR_OID, "roles": ["Operations"], "nonce": "n", "name": "Olivia"},
+        ),
         "no oid": signer.issue(CONTOSO_TENANT_ID, API_AUDIENCE, {"scp": "x"}),
         "garbage": "not.a.jwt",
     }
@@ -202,12 +208,19 @@ def test_a_token_for_the_client_id_audience_is_accepted(stack: Stack) -> None:
         assert http.get("/api/tenants").status_code == 200
 
 
-def _principal(oid: str, scp: str | None = "access_as_user", roles: tuple[str, ...] = ()) -> str:
+def _principal(
+    oid: str,
+    scp: str | None = "access_as_user",
+    roles: tuple[str, ...] = (),
+    tenant: str | None = CONTOSO_TENANT_ID,
+) -> str:
     claims = [
         {"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": oid},
         {"typ": "name", "val": "Via Easy Auth"},
-        {"typ": "http://schemas.microsoft.com/identity/claims/tenantid", "val": CONTOSO_TENANT_ID},
     ]
+    if tenant:
+        tid_type = "http://schemas.microsoft.com/identity/claims/tenantid"
+        claims.append({"typ": tid_type, "val": tenant})
     if scp:
         claims.append({"typ": "http://schemas.microsoft.com/identity/claims/scope", "val": scp})
     claims += [{"typ": "roles", "val": r} for r in roles]
@@ -227,8 +240,7 @@ def test_the_principal_header_is_ignored_unless_trusted(
                 f"/api/tenants/{CONTOSO_TENANT_ID}/operations", json={"type": NOOP}, headers=header
             )
             assert reply.status_code == 403
-    monkeypatch.setenv("AUTH_TRUST_APP_SERVICE_PRINCIPAL", "true")
-    root.reset()
+    _trust_principal(monkeypatch, setting="true", platform="True")
     try:
         with stack.client() as http:
             mine = http.get("/api/tenants", headers=header)
@@ -265,5 +277,54 @@ def test_the_principal_header_is_ignored_unless_trusted(
             broken = http.get("/api/tenants", headers={"X-MS-CLIENT-PRINCIPAL": "%%%"})
             assert broken.status_code == 401
     finally:
-        monkeypatch.delenv("AUTH_TRUST_APP_SERVICE_PRINCIPAL")
-        root.reset()
+        _trust_principal(monkeypatch, setting=None, platform=None)
+
+
+def _trust_principal(
+    monkeypatch: pytest.MonkeyPatch, *, setting: str | None, platform: str | None
+) -> None:
+    for name, value in (
+        ("AUTH_TRUST_APP_SERVICE_PRINCIPAL", setting),
+        ("WEBSITE_AUTH_ENABLED", platform),
+    ):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    root.reset()
+
+
+@pytest.mark.parametrize(
+    ("setting", "platform"),
+    [("true", None), ("true", ""), ("true", "False"), ("false", "True"), (None, "True")],
+)
+def test_the_principal_header_fails_closed_unless_app_service_authentication_is_on(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, setting: str | None, platform: str | None
+) -> None:
+    # The setting alone (App Service Authentication switched off) trusts nothing, and
+    # neither does the platform flag alone.
+    _trust_principal(monkeypatch, setting=setting, platform=platform)
+    try:
+        with stack.client() as http:
+            reply = http.get(
+                "/api/tenants", headers={"X-MS-CLIENT-PRINCIPAL": _principal(OPERATOR_OID)}
+            )
+        assert reply.status_code == 401, reply.text
+    finally:
+        _trust_principal(monkeypatch, setting=None, platform=None)
+
+
+def test_a_trusted_principal_of_an_untrusted_tenant_is_refused(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _trust_principal(monkeypatch, setting="true", platform="True")
+    try:
+        with stack.client() as http:
+            for tenant in ("9c9c9c9c-9c9c-4c9c-8c9c-9c9c9c9c9c9c", None):
+                header = {"X-MS-CLIENT-PRINCIPAL": _principal(OPERATOR_OID, tenant=tenant)}
+                reply = http.get("/api/tenants", headers=header)
+                assert reply.status_code == 401, (tenant, reply.text)
+            trusted = {"X-MS-CLIENT-PRINCIPAL": _principal(OPERATOR_OID)}
+            assert http.get("/api/tenants", headers=trusted).status_code == 200
+    finally:
+        _trust_principal(monkeypatch, setting=None, platform=None)

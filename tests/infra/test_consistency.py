@@ -41,6 +41,8 @@ LOCAL_ONLY = {"AzureWebJobsStorage", "GRAPH_CA_BUNDLE"}
 OPTIONAL = {"AzureWebJobsStorage__clientId"}
 # In Azure, read by the platform, not the app: Easy Auth's client secret (a KV reference).
 PLATFORM = {"MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"}
+# Read by the app, set by App Service itself (never by us): whether its Authentication is on.
+PLATFORM_SET = {"WEBSITE_AUTH_ENABLED"}
 
 _SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -125,7 +127,7 @@ def test_a_new_settings_field_shows_up_as_a_name_to_deploy() -> None:
 
 def test_exceptions_are_not_stale() -> None:
     read = settings_names()
-    assert (AZURE_ONLY | LOCAL_ONLY | OPTIONAL) <= read
+    assert (AZURE_ONLY | LOCAL_ONLY | OPTIONAL | PLATFORM_SET) <= read
     assert not (PLATFORM | SAMPLE_ONLY) & read
     assert not AZURE_ONLY & LOCAL_ONLY
 
@@ -134,12 +136,12 @@ def test_exceptions_are_not_stale() -> None:
 
 
 def test_sample_settings_are_exactly_what_the_app_reads() -> None:
-    expected = (settings_names() - AZURE_ONLY - OPTIONAL) | SAMPLE_ONLY
+    expected = (settings_names() - AZURE_ONLY - OPTIONAL - PLATFORM_SET) | SAMPLE_ONLY
     assert_same("local.settings.sample.json Values", expected, sample_values())
 
 
 def test_bicep_app_settings_are_exactly_what_the_app_reads_in_azure() -> None:
-    expected = (settings_names() - LOCAL_ONLY - OPTIONAL) | PLATFORM
+    expected = (settings_names() - LOCAL_ONLY - OPTIONAL - PLATFORM_SET) | PLATFORM
     assert_same("infra/main.bicep appSettings", expected, bicep_settings())
 
 
