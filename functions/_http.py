@@ -13,7 +13,9 @@ from typing import Any
 
 import azure.functions as func
 
+from shared.api.csrf import STATE_CHANGING
 from shared.api.present import ApiResponse, error_json
+from shared.api.wiring import api_services
 from shared.auth.errors import Unauthenticated
 from shared.errors import AppError, TransientError
 
@@ -49,11 +51,14 @@ def error_response(error: AppError) -> func.HttpResponse:
 def api_endpoint(
     handler: Callable[[func.HttpRequest], ApiResponse],
 ) -> Callable[[func.HttpRequest], func.HttpResponse]:
-    """Run a trigger body; map AppErrors to their status, anything else to a bare 500."""
+    """Run a trigger body; map AppErrors to their status, anything else to a bare 500.
+    A state-changing request is first checked for cross-site origin and JSON body."""
 
     @functools.wraps(handler)
     def endpoint(req: func.HttpRequest) -> func.HttpResponse:
         try:
+            if req.method.upper() in STATE_CHANGING:
+                api_services().writes.check(req.method, req.url, headers_of(req), req.get_body())
             return respond(handler(req))
         except AppError as error:
             if error.http_status >= 500:

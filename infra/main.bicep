@@ -208,7 +208,10 @@ var appSettings = {
   API_CLIENT_ID: apiClientId
   API_CLIENT_SECRET: apiClientSecretReference
   AUTH_TRUSTED_TENANTS: authTrustedTenants
+  // Trusted only while App Service Authentication is on (it sets WEBSITE_AUTH_ENABLED).
   AUTH_TRUST_APP_SERVICE_PRINCIPAL: 'true'
+  // Origins whose browser requests may change state, beside the app's own (CORS's list).
+  ALLOWED_ORIGINS: join(portalOrigins, ',')
   MEMBERSHIP_CACHE_SECONDS: '30'
   // Notifications: in-app always; email and Teams only when configured (an empty value
   // leaves the channel off; a Key Vault reference to a missing secret would not).

@@ -5,6 +5,7 @@
     ├── InputInvalid               well-formed but violates the run type's schema (HTTP 422)
     │   └── UnknownRunType         no handler is registered for the type
     ├── PayloadTooLarge            a value exceeds what storage or the API accepts (HTTP 413)
+    ├── UnsupportedMediaType       a body that is not application/json (HTTP 415)
     ├── NotFound                   the run (or tenant) does not exist for this caller (HTTP 404)
     ├── Forbidden                  the caller may see but not do this (HTTP 403)
     ├── Conflict                   the request clashes with the resource's state (HTTP 409)
@@ -126,3 +127,10 @@ class StorageUnavailable(TransientError):
     """Table or Queue storage failed in a way that may pass."""
 
     code = "storage_unavailable"
+
+
+class UnsupportedMediaType(AppError):
+    """The request body is not in the media type the route accepts."""
+
+    code = "unsupported_media_type"
+    http_status = 415

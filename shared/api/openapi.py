@@ -64,6 +64,8 @@ USER_ONLY = Reply("An app-only caller has no notifications (`user_required`)")
 UNAVAILABLE = Reply("Storage did not answer; retry later (`storage_unavailable`)", None)
 INVALID_QUERY = Reply("The query string violates the schema; `details` names the fields")
 BAD_CURSOR = Reply("The cursor is not one this API issued (`invalid_cursor`)")
+CROSS_SITE = "A browser request from another site (`cross_site`)"
+NOT_JSON = Reply("The body is not `application/json` (`unsupported_media_type`)")
 
 TENANT_PARAM = {
     "name": "tenant_id",
@@ -362,8 +364,17 @@ def _content(ref: dict[str, Any]) -> dict[str, Any]:
 Refs = Mapping[tuple[Any, JsonSchemaMode], dict[str, Any]]
 
 
+def _write_replies(op: Operation) -> dict[int, Reply]:
+    """What shared.api.csrf answers on every state-changing route."""
+    if op.method == "get":
+        return {}
+    route_403 = op.replies.get(403)
+    forbidden = Reply(f"{route_403.description}; or: {CROSS_SITE}" if route_403 else CROSS_SITE)
+    return {403: forbidden, 415: NOT_JSON}
+
+
 def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
-    replies = {**(_SECURED_DEFAULTS if op.secured else {}), **op.replies}
+    replies = {**(_SECURED_DEFAULTS if op.secured else {}), **op.replies, **_write_replies(op)}
     out: dict[str, Any] = {}
     for status in sorted(replies):
         reply = replies[status]

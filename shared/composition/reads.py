@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from shared.api.access import Access
+from shared.api.csrf import WriteGuard
 from shared.auth.authenticate import Authenticator
 from shared.auth.membership import MembershipStore
 from shared.auth.tokens import TokenValidator
@@ -53,6 +54,7 @@ class ApiServices:
     links: Links
     groups: EntraGroupsStore
     backups: BackupStore
+    writes: WriteGuard
 
     @property
     def obo_configured(self) -> bool:
@@ -95,6 +97,9 @@ def build_api_services(base: Foundation) -> ApiServices:
         backups=BackupStore(
             storage.table(BACKUP_SETS_TABLE),
             JsonBlobs(storage.container(BACKUP_PAYLOADS_CONTAINER)),
+        ),
+        writes=WriteGuard.for_origins(
+            [settings.public_base_url, *settings.allowed_origins.split(",")]
         ),
     )
 

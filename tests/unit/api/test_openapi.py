@@ -59,7 +59,7 @@ def test_security_and_statuses() -> None:
 def test_start_documents_the_design_statuses_and_headers() -> None:
     start = document()["paths"]["/api/tenants/{tenant_id}/operations"]["post"]
     assert set(start["responses"]) == {
-        "200", "202", "400", "401", "403", "404", "409", "413", "422", "503",
+        "200", "202", "400", "401", "403", "404", "409", "413", "415", "422", "503",
     }  # fmt: skip
     assert set(start["responses"]["202"]["headers"]) == {"Location", "Retry-After"}
     assert start["requestBody"]["content"]["application/json"]["schema"] == {

@@ -1,0 +1,163 @@
+"""Writes are safe under cookie authentication: with the App Service Authentication session
+cookie, a request another site's page makes (a `<form enctype="text/plain">` post, a
+no-cors fetch) changes nothing, on every state-changing route the API has; the page's own
+requests and bearer callers from portals keep working."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from localcloud.seed import CONTOSO_TENANT_ID
+from shared.api.openapi import OPERATIONS, Operation
+from tests.stack import Stack, reset_caches
+
+NOOP = "diagnostics.noop"
+EVIL = "http://evil.example"
+PORTAL = "https://portal.example"
+# What a hostile page's `<form enctype="text/plain">` with one field named `{"type":...`
+# sends: a body that parses as JSON, under a content type no preflight guards.
+FORM_BODY = b'{"type": "diagnostics.noop", "inputs": {"label": "csrf", "x": "="}}'
+
+WRITE_ROUTES = [op for op in OPERATIONS if op.method != "get"]
+
+
+def _path(template: str, run_id: str, notification_id: str) -> str:
+    values = {"tenant_id": CONTOSO_TENANT_ID, "run_id": run_id, "notification_id": notification_id}
+    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], template)
+
+
+@pytest.fixture
+def session(stack: Stack) -> Iterator[httpx.Client]:
+    """The operator signed in with the session cookie only (as the page is)."""
+    with httpx.Client(base_url=stack.base_url, timeout=30) as http:
+        login = http.get("/.auth/login/aad", params={"user": "operator"})
+        assert login.status_code == 302
+        yield http
+
+
+@pytest.fixture
+def queued_run(stack: Stack) -> str:
+    with stack.client("operator") as http:
+        reply = http.post(
+            f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
+            json={"type": NOOP, "inputs": {"label": f"victim-{id(http)}"}},
+        )
+    assert reply.status_code in (200, 202), reply.text
+    return str(reply.json()["run"]["id"])
+
+
+def _runs(stack: Stack) -> int:
+    with stack.client("operator") as http:
+        items = http.get(f"/api/tenants/{CONTOSO_TENANT_ID}/operations", params={"limit": 200})
+    return len(items.json()["items"])
+
+
+def test_every_state_changing_route_is_covered() -> None:
+    routes = {(op.method, op.path) for op in WRITE_ROUTES}
+    assert routes == {
+        ("post", "/api/tenants/{tenant_id}/operations"),
+        ("post", "/api/tenants/{tenant_id}/operations/{run_id}/cancel"),
+        ("post", "/api/me/notifications/{notification_id}/read"),
+        ("put", "/api/me/notification-preferences"),
+    }
+
+
+@pytest.mark.parametrize("op", WRITE_ROUTES, ids=lambda op: op.operation_id)
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": EVIL, "Sec-Fetch-Site": "cross-site", "Content-Type": "text/plain"},
+        {"Origin": EVIL, "Content-Type": "application/json"},
+        {"Origin": "null", "Content-Type": "application/json"},
+        {"Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"},
+        {"Sec-Fetch-Site": "same-site", "Content-Type": "application/json"},
+    ],
+    ids=["form-post", "cors-json", "null-origin", "no-origin-cross-site", "no-origin-same-site"],
+)
+def test_a_cross_site_write_with_the_session_cookie_is_refused(
+    stack: Stack,
+    session: httpx.Client,
+    queued_run: str,
+    op: Operation,
+    headers: dict[str, str],
+) -> None:
+    assert session.get("/api/tenants").status_code == 200  # the cookie does sign in
+    before = _runs(stack)
+    path = _path(op.path, queued_run, f"{queued_run}.queued")
+    reply = session.request(op.method.upper(), path, content=FORM_BODY, headers=headers)
+    assert reply.status_code == 403, reply.text
+    assert reply.json()["error"]["code"] == "cross_site"
+    assert _runs(stack) == before
+    with stack.client("operator") as http:
+        run = http.get(f"/api/tenants/{CONTOSO_TENANT_ID}/operations/{queued_run}").json()
+    assert run["status"] == "queued" and not run.get("cancel_requested")
+
+
+@pytest.mark.parametrize("op", WRITE_ROUTES, ids=lambda op: op.operation_id)
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_a_body_that_is_not_json_is_refused_even_from_the_same_origin(
+    stack: Stack, session: httpx.Client, queued_run: str, op: Operation, content_type: str
+) -> None:
+    path = _path(op.path, queued_run, f"{queued_run}.queued")
+    headers = {"Origin": stack.base_url, "Content-Type": content_type}
+    reply = session.request(op.method.upper(), path, content=FORM_BODY, headers=headers)
+    assert reply.status_code == 415, reply.text
+    assert reply.json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_the_pages_own_requests_still_write(
+    stack: Stack, session: httpx.Client, queued_run: str
+) -> None:
+    same_origin = {"Origin": stack.base_url, "Sec-Fetch-Site": "same-origin"}
+    started = session.post(
+        f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
+        json={"type": NOOP, "inputs": {"label": f"page-{queued_run}"}},
+        headers=same_origin,
+    )
+    assert started.status_code == 202, started.text
+    # The page's cancel has no body and so no Content-Type.
+    cancelled = session.post(
+        f"/api/tenants/{CONTOSO_TENANT_ID}/operations/{queued_run}/cancel", headers=same_origin
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    prefs = session.put(
+        "/api/me/notification-preferences",
+        json={"queued": ["in_app"], "completed": ["in_app"]},
+        headers=same_origin,
+    )
+    assert prefs.status_code == 200, prefs.text
+
+
+@pytest.fixture
+def portal_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("ALLOWED_ORIGINS", f"{PORTAL},https://other.example")
+    reset_caches()
+    yield
+    monkeypatch.delenv("ALLOWED_ORIGINS")
+    reset_caches()
+
+
+def test_bearer_callers_from_a_listed_portal_or_no_browser_keep_working(
+    stack: Stack, portal_allowed: None
+) -> None:
+    with stack.client("operator") as http:
+        for headers in ({"Origin": PORTAL, "Sec-Fetch-Site": "cross-site"}, {}):
+            reply = http.post(
+                f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
+                json={"type": NOOP, "inputs": {"label": f"portal-{sorted(headers)}"}},
+                headers=headers,
+            )
+            assert reply.status_code in (200, 202), (headers, reply.text)
+        # A bearer token does not make an unlisted origin acceptable.
+        refused = http.post(
+            f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
+            json={"type": NOOP},
+            headers={"Origin": EVIL},
+        )
+        assert refused.status_code == 403
