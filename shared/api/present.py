@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.errors import AppError
+from shared.redaction import redact, redact_value
 from shared.runs.links import Links
 from shared.runs.model import Failure, OperationRun
 
@@ -70,9 +71,11 @@ def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
 
 
 def error_json(error: AppError) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    """The error body. Messages and details can quote what a caller or a service sent:
+    masked like everything else that leaves the process."""
+    body: dict[str, Any] = {"code": error.code, "message": redact(error.message)}
     if error.details is not None:
-        body["details"] = error.details
+        body["details"] = redact_value(error.details)
     return {"error": body}
 
 

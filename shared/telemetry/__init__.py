@@ -7,12 +7,13 @@ meters until a provider is installed, so the hooks elsewhere cost nothing locall
 
 from shared.telemetry.config import configure, is_configured
 from shared.telemetry.context import RunLogContextFilter, run_log_context
-from shared.telemetry.redact import RedactingFilter, redact
+from shared.telemetry.redact import RedactingFilter, RedactingSpanProcessor, redact
 from shared.telemetry.runs import RunMetricsEvents
 from shared.telemetry.spans import graph_span, storage_span
 
 __all__ = [
     "RedactingFilter",
+    "RedactingSpanProcessor",
     "RunLogContextFilter",
     "RunMetricsEvents",
     "configure",

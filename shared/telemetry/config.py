@@ -8,7 +8,7 @@ from typing import Any
 
 from shared.config import Settings
 from shared.telemetry.context import RunLogContextFilter
-from shared.telemetry.redact import RedactingFilter
+from shared.telemetry.redact import RedactingFilter, RedactingSpanProcessor
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ def azure_monitor_options(settings: Settings) -> dict[str, Any] | None:
         # Graph calls get our own spans (paths only); httpx spans would carry full URLs.
         "instrumentation_options": {"httpx": {"enabled": False}},
         "enable_live_metrics": False,
+        # Ahead of the exporter: every span's attributes are masked before export.
+        "span_processors": [RedactingSpanProcessor()],
     }
     if "authorization=aad" in settings.applicationinsights_authentication_string.lower():
         from azure.identity import DefaultAzureCredential
