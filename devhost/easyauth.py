@@ -79,6 +79,10 @@ def _safe_redirect(target: str | None, default: str) -> str:
     """Only same-site relative paths: an open redirect would hand sessions to anyone."""
     if not target:
         return default
+    # Browsers read `\` as `/` and drop tabs and newlines in URLs: `/\evil.example` and
+    # `/\t/evil.example` resolve to another host, as `//evil.example` does.
+    if "\\" in target or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return default
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return default

@@ -35,7 +35,9 @@ def mark_notification_read(req: func.HttpRequest) -> ApiResponse:
 @bp.route(route="api/me/notification-preferences", methods=["GET", "PUT"])
 @api_endpoint
 def my_notification_preferences(req: func.HttpRequest) -> ApiResponse:
-    caller = api_services().access.caller(headers_of(req))
+    access = api_services().access
+    caller = access.caller(headers_of(req))
     if req.method == "PUT":
+        access.require_membership(caller)
         return me.put_preferences(services().notifications.preferences, caller, req.get_body())
     return me.get_preferences(services().notifications.preferences, caller)

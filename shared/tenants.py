@@ -19,7 +19,7 @@ from azure.data.tables import TableClient, UpdateMode
 TENANTS_PARTITION = "tenant"
 
 # An app setting name as Functions / App Service accept it (an environment variable).
-_SETTING_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
+_SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class GraphAppReference:
 
     def __post_init__(self) -> None:
         for name in (self.credential_setting, self.certificate_setting):
-            if name is not None and not _SETTING_NAME.match(name):
+            if name is not None and not _SETTING_NAME.fullmatch(name):
                 raise ValueError("a credential setting must be an app setting name")
 
 

@@ -36,3 +36,9 @@ class Access:
                 details={"role": membership.role.value},
             )
         return membership
+
+    def require_membership(self, caller: Caller) -> None:
+        """Some tenant's member: what a caller must be to keep anything of their own here
+        (notification preferences), so a token holder of no tenant cannot write rows."""
+        if not self.members.tenants_of(caller.oid):
+            raise Forbidden("only members of a managed tenant can do this", code="not_a_member")

@@ -303,7 +303,10 @@ OPERATIONS: tuple[Operation, ...] = (
             200: Reply("The effective preferences", schemas.Preferences),
             400: Reply("The body is not JSON (`invalid_json`)"),
             401: UNAUTHENTICATED,
-            403: USER_ONLY,
+            403: Reply(
+                "An app-only caller has no notifications (`user_required`); or the caller "
+                "is a member of no tenant (`not_a_member`)"
+            ),
             413: Reply(f"The body is over {MAX_BODY_BYTES} bytes (`payload_too_large`)"),
             422: Reply("The body violates the schema; `details` names the fields"),
         },

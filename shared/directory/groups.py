@@ -27,7 +27,7 @@ from shared.persistence.tables import (
 )
 
 SYNC_STATE_KEY = "~sync"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 GROUP_RANGE = ("0", "~")  # GUIDs are hex digits and dashes
 
 
@@ -112,7 +112,7 @@ class EntraGroupsStore:
         """The cached groups among `group_ids` (point reads; missing ones are left out)."""
         found: dict[str, DirectoryGroup] = {}
         # Ids may come from a request: only a GUID can be a group's row key.
-        for group_id in {g.lower() for g in group_ids if _GUID.match(g)}:
+        for group_id in {g.lower() for g in group_ids if _GUID.fullmatch(g)}:
             row = get_row(self._table, tenant_id, group_id)
             if row is not None:
                 found[group_id] = _group(row)

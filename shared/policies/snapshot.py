@@ -11,7 +11,7 @@ from shared.errors import AppError
 from shared.policies.kinds import PolicyKind
 
 # Policy and group ids become table keys and blob names: only key-safe characters.
-_ID = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$")
+_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,127}")
 GROUP_TARGETS = frozenset(
     {
         "#microsoft.graph.groupAssignmentTarget",
@@ -32,7 +32,7 @@ class MalformedPolicy(AppError):
 
 
 def is_key_safe(value: object) -> bool:
-    return isinstance(value, str) and bool(_ID.match(value))
+    return isinstance(value, str) and bool(_ID.fullmatch(value))
 
 
 @dataclass(frozen=True)

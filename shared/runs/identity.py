@@ -17,8 +17,8 @@ from typing import Any
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _MIRROR = str.maketrans(_ALPHABET, _ALPHABET[::-1])
-_RUN_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-_TENANT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+_RUN_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
+_TENANT_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 RUN_PREFIX = "run~"
 LOCK_PREFIX = "active~"
@@ -46,13 +46,13 @@ def run_id_floor(at: datetime) -> str:
 
 
 def is_run_id(value: str) -> bool:
-    return bool(_RUN_ID.match(value))
+    return bool(_RUN_ID.fullmatch(value))
 
 
 def normalize_tenant_id(value: str) -> str | None:
     """A managed tenant id as a lower-case GUID, or None if it is not one."""
     candidate = value.strip().lower()
-    return candidate if _TENANT_ID.match(candidate) else None
+    return candidate if _TENANT_ID.fullmatch(candidate) else None
 
 
 def run_row_key(run_id: str) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import json
 import time
+from urllib.parse import quote
 
 import jwt
+import pytest
 
 from devhost.easyauth import SESSION_COOKIE, EasyAuth
 
@@ -104,3 +106,26 @@ def test_client_sent_principal_headers_are_stripped_and_ours_injected() -> None:
         auth.inbound_headers({"cookie": f"{SESSION_COOKIE}=guess"}).get("x-ms-client-principal")
         is None
     )
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "/\\evil.example/",
+        "/\\/evil.example",
+        "\\\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        " //evil.example",
+        "///evil.example",
+    ],
+)
+def test_backslash_and_scheme_relative_redirects_are_refused(evil: str) -> None:
+    auth = EasyAuth(_issuer, ("operator",))
+    target = quote(evil, safe="")
+    login = auth.handle(
+        "GET", f"/.auth/login/aad?user=operator&post_login_redirect_uri={target}", {}
+    )
+    assert dict(login.headers)["Location"] == "/"
+    logout = auth.handle("GET", f"/.auth/logout?post_logout_redirect_uri={target}", {})
+    assert dict(logout.headers)["Location"] == "/.auth/login/aad"

@@ -77,8 +77,24 @@ def test_preferences_round_trip_and_validation(stack: Stack) -> None:
         assert saved.json()["completed"] == ["email", "in_app"] and saved.json()["customized"]
         bad = http.put("/api/me/notification-preferences", json={"queued": ["pager"]})
         assert bad.status_code == 422 and bad.json()["error"]["details"]
-        malformed = http.put("/api/me/notification-preferences", content=b"{nope")
+        malformed = http.put(
+            "/api/me/notification-preferences",
+            content=b"{nope",
+            headers={"Content-Type": "application/json"},
+        )
         assert malformed.status_code == 400
+
+
+def test_only_members_of_some_tenant_may_write_preferences(stack: Stack) -> None:
+    with stack.client("outsider") as http:
+        assert http.get("/api/tenants").json()["items"] == []
+        refused = http.put(
+            "/api/me/notification-preferences", json={"queued": [], "completed": ["in_app"]}
+        )
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["error"]["code"] == "not_a_member"
+        # Nothing was written: the defaults still apply.
+        assert not http.get("/api/me/notification-preferences").json()["customized"]
 
 
 def test_notification_routes_need_a_person(stack: Stack) -> None:

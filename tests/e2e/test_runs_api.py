@@ -110,10 +110,13 @@ def test_schema_violations_name_the_failing_fields(stack: Stack) -> None:
     assert {d["field"] for d in bad.json()["error"]["details"]} == {"items"}
 
 
+JSON_BODY = {"Content-Type": "application/json"}
+
+
 def test_a_body_over_64_kib_is_413(stack: Stack) -> None:
     body = b'{"type": "diagnostics.noop", "inputs": {"label": "' + b"x" * 70_000 + b'"}}'
     with stack.client("operator") as http:
-        reply = http.post(ops(CONTOSO_TENANT_ID), content=body)
+        reply = http.post(ops(CONTOSO_TENANT_ID), content=body, headers=JSON_BODY)
     assert reply.status_code == 413 and error_code(reply) == "payload_too_large"
 
 
