@@ -109,7 +109,8 @@ def render_html(content: NotificationContent) -> str:
 def render_card(
     content: NotificationContent, *, recipient_upn: str, recipient_name: str
 ) -> dict[str, Any]:
-    """A Workflows webhook message: one Adaptive Card that @mentions the initiator.
+    """A Workflows webhook message: one Adaptive Card that @mentions the initiator. It
+    carries counts and a link, never failure text (the channel is shared by all tenants).
 
     Adaptive Card TextBlocks render a subset of Markdown, so values are put in FactSets
     and plain TextBlocks, and the mention text is the only markup we emit.
@@ -132,11 +133,16 @@ def render_card(
         },
     ]
     if content.failures:
-        body.append({"type": "TextBlock", "text": "First failures", "weight": "Bolder"})
-        body += [
-            {"type": "TextBlock", "text": _card_text(failure), "wrap": True}
-            for failure in content.failures
-        ]
+        # One Teams webhook serves every tenant, and its channel is read by people who may
+        # not be members of this one: failure messages (which can quote tenant data) stay
+        # behind sign-in on the run page and in the initiator's own email.
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": f"{len(content.failures)} failure(s): see the run page for details.",
+                "wrap": True,
+            }
+        )
     card = {
         "type": "AdaptiveCard",
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",

@@ -44,6 +44,9 @@ def test_queued_and_completed_reach_the_initiator_on_every_channel(notify: Notif
     content = card.body["attachments"][0]["content"]
     assert content["actions"][0]["url"] == link
     assert content["msteams"]["entities"][0]["mentioned"]["id"] == notify.alice.email
+    # One webhook serves every tenant: the card counts failures but never quotes them.
+    posted = json.dumps(card.body)
+    assert "noop_item_failed" not in posted and "1 failure(s)" in posted
 
 
 def test_a_deduplicated_start_notifies_nobody_new(notify: Notify) -> None:
