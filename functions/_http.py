@@ -18,6 +18,7 @@ from shared.api.present import ApiResponse, error_json
 from shared.api.wiring import api_services
 from shared.auth.errors import Unauthenticated
 from shared.errors import AppError, TransientError
+from shared.transport import STRICT_TRANSPORT_SECURITY
 
 log = logging.getLogger("functions.http")
 
@@ -32,7 +33,7 @@ def respond(result: ApiResponse) -> func.HttpResponse:
     return func.HttpResponse(
         json.dumps(result.body, separators=(",", ":"), ensure_ascii=False),
         status_code=result.status,
-        headers={"Cache-Control": "no-store", **result.headers},
+        headers={"Cache-Control": "no-store", **STRICT_TRANSPORT_SECURITY, **result.headers},
         mimetype=JSON,
         charset="utf-8",
     )

@@ -73,6 +73,22 @@ param notifyMailSecretName string = 'notify-mail-client-secret'
 @description('Key Vault secret with the Teams Workflows webhook URL; empty: no Teams channel.')
 param notifyTeamsWebhookSecretName string = ''
 
+// Network rules for storage and Key Vault. The default, Allow, leaves them reachable from
+// anywhere with RBAC (Entra ID, no keys) as the only guard; Deny needs the Function App in
+// a VNet (integration subnet listed below). docs/deploying.md, "Network rules".
+@allowed([
+  'Allow'
+  'Deny'
+])
+@description('Storage and Key Vault network default: Allow (RBAC only) or Deny (rules below).')
+param networkDefaultAction string = 'Allow'
+
+@description('Public IP ranges (CIDR) allowed to storage and Key Vault when the default is Deny.')
+param networkAllowedIpRanges array = []
+
+@description('Subnet ids allowed to storage and Key Vault when the default is Deny (the app\'s VNet integration subnet).')
+param networkAllowedSubnetIds array = []
+
 @description('Optional object id of an operator (user/group) who seeds tables and sets secrets.')
 param operatorPrincipalId string = ''
 
@@ -129,6 +145,9 @@ module storage 'app/storage.bicep' = {
     containerNames: concat(appContainerNames, [
       deploymentContainerName
     ])
+    networkDefaultAction: networkDefaultAction
+    allowedIpRanges: networkAllowedIpRanges
+    allowedSubnetIds: networkAllowedSubnetIds
   }
 }
 
@@ -148,6 +167,9 @@ module keyVault 'app/keyvault.bicep' = {
     name: keyVaultName
     location: location
     tags: tags
+    networkDefaultAction: networkDefaultAction
+    allowedIpRanges: networkAllowedIpRanges
+    allowedSubnetIds: networkAllowedSubnetIds
   }
 }
 

@@ -86,6 +86,24 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
+// No basic (user name + password) publishing credentials: deployments and the SCM site use
+// Entra ID only. Both the SCM (Kudu, zip deploy) and FTP endpoints are switched off.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: site
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
 output id string = site.id
 output name string = site.name
 output principalId string = site.identity.principalId

@@ -11,6 +11,19 @@ param tags object = {}
 @description('Entra tenant of the vault (the subscription tenant).')
 param tenantId string = subscription().tenantId
 
+@allowed([
+  'Allow'
+  'Deny'
+])
+@description('Network default: Allow (RBAC alone guards the secrets, the default) or Deny (only the rules below and trusted Azure services; Key Vault references then need the app\'s VNet integration subnet listed). docs/deploying.md')
+param networkDefaultAction string = 'Allow'
+
+@description('Public IP ranges (CIDR) allowed when the default is Deny (operators setting secrets).')
+param allowedIpRanges array = []
+
+@description('Subnet resource ids allowed when the default is Deny (the app\'s VNet integration subnet).')
+param allowedSubnetIds array = []
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -26,6 +39,17 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
     publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: networkDefaultAction
+      ipRules: [for range in allowedIpRanges: {
+        value: range
+      }]
+      virtualNetworkRules: [for subnet in allowedSubnetIds: {
+        id: subnet
+        ignoreMissingVnetServiceEndpoint: false
+      }]
+    }
   }
 }
 

@@ -16,6 +16,19 @@ param queueNames array
 @description('Blob containers: the app payload containers and the Flex deployment container.')
 param containerNames array
 
+@allowed([
+  'Allow'
+  'Deny'
+])
+@description('Network default: Allow (RBAC alone guards the data, the default) or Deny (only the rules below and trusted Azure services get through; the app then needs VNet integration in an allowed subnet). docs/deploying.md')
+param networkDefaultAction string = 'Allow'
+
+@description('Public IP ranges (CIDR) allowed when the default is Deny, e.g. an operator network.')
+param allowedIpRanges array = []
+
+@description('Subnet resource ids allowed when the default is Deny (the app\'s VNet integration subnet).')
+param allowedSubnetIds array = []
+
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -34,7 +47,15 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     publicNetworkAccess: 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: networkDefaultAction
+      ipRules: [for range in allowedIpRanges: {
+        value: range
+        action: 'Allow'
+      }]
+      virtualNetworkRules: [for subnet in allowedSubnetIds: {
+        id: subnet
+        action: 'Allow'
+      }]
     }
   }
 }

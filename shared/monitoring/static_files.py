@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from shared.transport import STRICT_TRANSPORT_SECURITY
+
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 CONTENT_TYPES = {
@@ -29,6 +31,7 @@ CONTENT_SECURITY_POLICY = (
 )
 
 SECURITY_HEADERS = {
+    **STRICT_TRANSPORT_SECURITY,
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
