@@ -75,7 +75,7 @@ param notifyTeamsWebhookSecretName string = ''
 
 // Network rules for storage and Key Vault. The default, Allow, leaves them reachable from
 // anywhere with RBAC (Entra ID, no keys) as the only guard; Deny needs the Function App in
-// a VNet (integration subnet listed below). docs/deploying.md, "Network rules".
+// a VNet (integration subnet listed below). SECURITY.md, "Network rules".
 @allowed([
   'Allow'
   'Deny'

@@ -15,7 +15,7 @@ param tenantId string = subscription().tenantId
   'Allow'
   'Deny'
 ])
-@description('Network default: Allow (RBAC alone guards the secrets, the default) or Deny (only the rules below and trusted Azure services; Key Vault references then need the app\'s VNet integration subnet listed). docs/deploying.md')
+@description('Network default: Allow (RBAC alone guards the secrets, the default) or Deny (only the rules below and trusted Azure services; Key Vault references then need the app\'s VNet integration subnet listed). SECURITY.md')
 param networkDefaultAction string = 'Allow'
 
 @description('Public IP ranges (CIDR) allowed when the default is Deny (operators setting secrets).')

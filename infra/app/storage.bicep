@@ -20,7 +20,7 @@ param containerNames array
   'Allow'
   'Deny'
 ])
-@description('Network default: Allow (RBAC alone guards the data, the default) or Deny (only the rules below and trusted Azure services get through; the app then needs VNet integration in an allowed subnet). docs/deploying.md')
+@description('Network default: Allow (RBAC alone guards the data, the default) or Deny (only the rules below and trusted Azure services get through; the app then needs VNet integration in an allowed subnet). SECURITY.md')
 param networkDefaultAction string = 'Allow'
 
 @description('Public IP ranges (CIDR) allowed when the default is Deny, e.g. an operator network.')

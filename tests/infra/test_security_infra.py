@@ -27,7 +27,7 @@ def test_storage_and_key_vault_take_network_rules_defaulting_to_allow() -> None:
         params = parsed["parameters"]
         assert set(NETWORK_PARAMS) <= set(params), path.name
         assert params["networkDefaultAction"]["default"] == "Allow"
-        assert "docs/deploying.md" in str(params["networkDefaultAction"])
+        assert "SECURITY.md" in str(params["networkDefaultAction"])
         acls = parsed["resources"][resource]["config"]["properties"]["networkAcls"]
         assert acls["defaultAction"] == "networkDefaultAction"
         assert acls["bypass"] == "AzureServices"
