@@ -6,6 +6,7 @@ requests and bearer callers from portals keep working."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -39,15 +40,19 @@ def session(stack: Stack) -> Iterator[httpx.Client]:
         yield http
 
 
-@pytest.fixture
-def queued_run(stack: Stack) -> str:
+@pytest.fixture(scope="module")
+def queued_run(stack: Stack) -> Iterator[str]:
+    """One queued run that every refused request tries to cancel. This host has no queue
+    workers; cancelled at the end so a later worker finds nothing left to do."""
     with stack.client("operator") as http:
         reply = http.post(
             f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
-            json={"type": NOOP, "inputs": {"label": f"victim-{id(http)}"}},
+            json={"type": NOOP, "inputs": {"label": f"victim-{uuid.uuid4().hex}"}},
         )
-    assert reply.status_code in (200, 202), reply.text
-    return str(reply.json()["run"]["id"])
+        assert reply.status_code == 202, reply.text
+        run_id = str(reply.json()["run"]["id"])
+        yield run_id
+        http.post(f"/api/tenants/{CONTOSO_TENANT_ID}/operations/{run_id}/cancel")
 
 
 def _runs(stack: Stack) -> int:
@@ -111,19 +116,18 @@ def test_a_body_that_is_not_json_is_refused_even_from_the_same_origin(
     assert reply.json()["error"]["code"] == "unsupported_media_type"
 
 
-def test_the_pages_own_requests_still_write(
-    stack: Stack, session: httpx.Client, queued_run: str
-) -> None:
+def test_the_pages_own_requests_still_write(stack: Stack, session: httpx.Client) -> None:
     same_origin = {"Origin": stack.base_url, "Sec-Fetch-Site": "same-origin"}
     started = session.post(
         f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
-        json={"type": NOOP, "inputs": {"label": f"page-{queued_run}"}},
+        json={"type": NOOP, "inputs": {"label": f"page-{uuid.uuid4().hex}"}},
         headers=same_origin,
     )
     assert started.status_code == 202, started.text
+    run_id = started.json()["run"]["id"]
     # The page's cancel has no body and so no Content-Type.
     cancelled = session.post(
-        f"/api/tenants/{CONTOSO_TENANT_ID}/operations/{queued_run}/cancel", headers=same_origin
+        f"/api/tenants/{CONTOSO_TENANT_ID}/operations/{run_id}/cancel", headers=same_origin
     )
     assert cancelled.status_code == 200, cancelled.text
     prefs = session.put(
@@ -146,18 +150,18 @@ def portal_allowed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_bearer_callers_from_a_listed_portal_or_no_browser_keep_working(
     stack: Stack, portal_allowed: None
 ) -> None:
+    label = f"portal-{uuid.uuid4().hex}"
+    operations = f"/api/tenants/{CONTOSO_TENANT_ID}/operations"
     with stack.client("operator") as http:
         for headers in ({"Origin": PORTAL, "Sec-Fetch-Site": "cross-site"}, {}):
+            # The same inputs: the second start is the first run back (200).
             reply = http.post(
-                f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
-                json={"type": NOOP, "inputs": {"label": f"portal-{sorted(headers)}"}},
-                headers=headers,
+                operations, json={"type": NOOP, "inputs": {"label": label}}, headers=headers
             )
             assert reply.status_code in (200, 202), (headers, reply.text)
+        run_id = reply.json()["run"]["id"]
+        cancelled = http.post(f"{operations}/{run_id}/cancel", headers={"Origin": PORTAL})
+        assert cancelled.status_code == 200, cancelled.text
         # A bearer token does not make an unlisted origin acceptable.
-        refused = http.post(
-            f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
-            json={"type": NOOP},
-            headers={"Origin": EVIL},
-        )
+        refused = http.post(operations, json={"type": NOOP}, headers={"Origin": EVIL})
         assert refused.status_code == 403

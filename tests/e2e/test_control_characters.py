@@ -3,6 +3,7 @@ nothing: 404, never a storage error reported as 503."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -26,21 +27,28 @@ def test_ids_with_control_characters_are_not_ids(suffix: str) -> None:
     assert normalize_tenant_id(CONTOSO_TENANT_ID[:8] + suffix + CONTOSO_TENANT_ID[8:]) is None
 
 
-@pytest.mark.parametrize("suffix", ["%0A", "%0D%0A", "%09", "%00", "%0B"])
-def test_run_and_notification_ids_with_control_characters_are_404(
-    stack: Stack, suffix: str
-) -> None:
+@pytest.fixture(scope="module")
+def run_id(stack: Stack) -> Iterator[str]:
     with stack.client("operator") as http:
         run = http.post(
             f"/api/tenants/{CONTOSO_TENANT_ID}/operations",
-            json={"type": NOOP, "inputs": {"label": f"ctl-{suffix}"}},
+            json={"type": NOOP, "inputs": {"label": f"ctl-{new_run_id(datetime.now(UTC))}"}},
         ).json()["run"]
-        base = f"/api/tenants/{CONTOSO_TENANT_ID}/operations/{run['id']}{suffix}"
+        yield str(run["id"])
+        http.post(f"/api/tenants/{CONTOSO_TENANT_ID}/operations/{run['id']}/cancel")
+
+
+@pytest.mark.parametrize("suffix", ["%0A", "%0D%0A", "%09", "%00", "%0B"])
+def test_run_and_notification_ids_with_control_characters_are_404(
+    stack: Stack, run_id: str, suffix: str
+) -> None:
+    with stack.client("operator") as http:
+        base = f"/api/tenants/{CONTOSO_TENANT_ID}/operations/{run_id}{suffix}"
         for reply in (
             http.get(base),
             http.post(f"{base}/cancel"),
-            http.post(f"/api/me/notifications/{run['id']}{suffix}.queued/read"),
-            http.post(f"/api/me/notifications/{run['id']}.queued{suffix}/read"),
+            http.post(f"/api/me/notifications/{run_id}{suffix}.queued/read"),
+            http.post(f"/api/me/notifications/{run_id}.queued{suffix}/read"),
         ):
             assert reply.status_code == 404, (reply.request.url, reply.text)
             assert reply.json()["error"]["code"] == "not_found"
