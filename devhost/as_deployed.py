@@ -101,6 +101,8 @@ def resolved_values(platform: LocalPlatform) -> dict[str, str]:
         "API_AUDIENCE": demo["API_AUDIENCE"],
         "API_CLIENT_ID": demo["API_CLIENT_ID"],
         "AUTH_TRUSTED_TENANTS": CONTOSO_TENANT_ID,
+        # portalOrigins defaults to none: only the app's own origin may write from a browser.
+        "ALLOWED_ORIGINS": "",
         "NOTIFY_QUEUED_CHANNELS": "in_app",
         "NOTIFY_COMPLETED_CHANNELS": "in_app,email,teams",
         "NOTIFY_MAIL_SENDER": demo["NOTIFY_MAIL_SENDER"],

@@ -15,8 +15,8 @@ import azure.functions as func
 
 from shared.api.csrf import STATE_CHANGING
 from shared.api.present import ApiResponse, error_json
-from shared.api.wiring import api_services
 from shared.auth.errors import Unauthenticated
+from shared.composition.reads import api_services
 from shared.errors import AppError, TransientError
 from shared.transport import STRICT_TRANSPORT_SECURITY
 
