@@ -1,5 +1,5 @@
-"""Read routes of the monitoring surface: my tenants, run list, run detail, and the
-restore group mapping.
+"""Read routes of the monitoring surface: my tenants, the all-tenants overview, a tenant's
+glance, run list, run detail, and the restore group mapping.
 
 Storage only. This module imports shared.api and the composition root's read side, never
 shared.composition.services or shared.graph: an import-linter contract keeps it that way.
@@ -24,6 +24,25 @@ def list_tenants(req: func.HttpRequest) -> ApiResponse:
     api = api_services()
     caller = api.access.caller(headers_of(req))
     return reads.my_tenants(api, caller)
+
+
+@bp.function_name("api_overview")
+@bp.route(route="api/overview", methods=["GET"])
+@api_endpoint
+def overview(req: func.HttpRequest) -> ApiResponse:
+    api = api_services()
+    caller = api.access.caller(headers_of(req))
+    return reads.overview(api, caller)
+
+
+@bp.function_name("api_tenant_glance")
+@bp.route(route="api/tenants/{tenant_id}/glance", methods=["GET"])
+@api_endpoint
+def tenant_glance(req: func.HttpRequest) -> ApiResponse:
+    api = api_services()
+    caller = api.access.caller(headers_of(req))
+    member = api.access.member(caller, req.route_params.get("tenant_id"))
+    return reads.tenant_glance(api, member.tenant_id)
 
 
 @bp.function_name("api_list_operations")

@@ -123,6 +123,7 @@ var tableNames = [
   'Notifications'
   'NotificationDeliveries'
   'NotificationPreferences'
+  'QueueHealth'
 ]
 var queueNames = [
   'operation-runs'

@@ -41,6 +41,8 @@ NOTIFICATIONS_TABLE = "Notifications"
 NOTIFICATION_DELIVERIES_TABLE = "NotificationDeliveries"
 NOTIFICATION_PREFERENCES_TABLE = "NotificationPreferences"
 NOTIFICATIONS_QUEUE = "notifications"
+# The queue-health timer's last measurement per queue, for the monitoring page's banner.
+QUEUE_HEALTH_TABLE = "QueueHealth"
 
 
 class StorageSettingsConflict(RuntimeError):

@@ -189,6 +189,33 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get",
+        "/api/overview",
+        "getOverview",
+        "All the caller's tenants at a glance, the ones needing attention first",
+        "monitoring",
+        {
+            200: Reply("One row per tenant the caller may see", schemas.Overview),
+            401: UNAUTHENTICATED,
+        },
+        description="Storage only. Per tenant: active runs, failures in 24 h, the last success "
+        "of each run type within 7 days and what needs attention (failures, runs queued too "
+        "long, a run type overdue). Bounded per tenant; answers are cached for a few seconds.",
+    ),
+    Operation(
+        "get",
+        "/api/tenants/{tenant_id}/glance",
+        "getTenantGlance",
+        "A tenant at a glance: counts now, 24 h and 7 days, 14 days by outcome, durations",
+        "monitoring",
+        {
+            200: Reply("The tenant's glance", schemas.TenantGlance),
+            401: UNAUTHENTICATED,
+            404: NO_TENANT,
+        },
+        path_params=("tenant_id",),
+    ),
+    Operation(
+        "get",
         "/api/tenants/{tenant_id}/operations/{run_id}",
         "getOperation",
         "One run",

@@ -36,6 +36,7 @@ def run_summary_json(run: OperationRun, links: Links) -> dict[str, Any]:
         "id": run.id,
         "tenant_id": run.tenant_id,
         "type": run.type,
+        "input_summary": run.input_summary,
         "status": run.status.value,
         "outcome": run.outcome.value,
         "initiator": {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from shared.api import monitoring
 from shared.api.models import ListQuery
 from shared.api.parsing import parse_query, run_path_id
 from shared.api.present import ApiResponse, run_json, run_summary_json
@@ -44,3 +45,12 @@ def list_runs(
 def get_run(api: ApiServices, tenant_id: str, raw_run_id: str | None) -> ApiResponse:
     run = api.runs.get(tenant_id, run_path_id(raw_run_id))
     return ApiResponse(run_json(run, api.links))
+
+
+def overview(api: ApiServices, caller: Caller) -> ApiResponse:
+    """All the caller's tenants at a glance (fresh membership, as for my_tenants)."""
+    return monitoring.overview(api.monitor, api.members.tenants_of(caller.oid, fresh=True))
+
+
+def tenant_glance(api: ApiServices, tenant_id: str) -> ApiResponse:
+    return monitoring.tenant_glance(api.monitor, tenant_id)

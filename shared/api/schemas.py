@@ -70,6 +70,9 @@ class RunSummary(_Out):
     id: str
     tenant_id: str
     type: str
+    input_summary: str = Field(
+        description="The run type's one line about the inputs (label, policy count, set)"
+    )
     status: RunStatus
     outcome: RunOutcome
     initiator: RunInitiator
@@ -199,3 +202,83 @@ class Preferences(_Out):
 
 class Health(_Out):
     status: Literal["ok"]
+
+
+# -- monitoring summaries ------------------------------------------------------------------
+
+
+class WorkQueue(_Out):
+    """The work queue as the queue-health timer last measured it (null before its first run)."""
+
+    queue: str
+    depth: int = Field(description="Approximate messages waiting")
+    oldest_age_seconds: int = Field(description="Age of the oldest visible message")
+    poison: int
+    measured_at: datetime
+    behind: bool = Field(description="True when the oldest message has waited over 2 minutes")
+    stale: bool = Field(description="True when the measurement is over 5 minutes old")
+
+
+class LastSuccess(_Out):
+    type: str
+    at: datetime
+    age_seconds: int
+
+
+class AttentionItem(_Out):
+    code: Literal["failed_recently", "queued_too_long", "overdue"]
+    message: str
+    type: str | None = Field(description="The run type, for `overdue`")
+
+
+class TenantOverviewRow(_Out):
+    tenant_id: str
+    name: str
+    role: Role
+    running: int
+    queued: int
+    queued_too_long: int = Field(description="Queued longer than `queued_too_long_seconds`")
+    oldest_queued_at: datetime | None
+    failed_24h: int
+    last_success: list[LastSuccess] = Field(
+        description="The last succeeded run of each run type within the window"
+    )
+    attention: list[AttentionItem] = Field(description="Empty when nothing needs attention")
+    complete: bool = Field(description="False when the per-tenant row bound was reached")
+
+
+class Overview(_Out):
+    generated_at: datetime
+    window_days: int
+    queued_too_long_seconds: int
+    expected_intervals: dict[str, int] = Field(
+        description="Seconds within which each run type is expected to succeed"
+    )
+    work_queue: WorkQueue | None
+    items: list[TenantOverviewRow] = Field(description="Most in need of attention first")
+
+
+class DayOutcomes(_Out):
+    day: str = Field(description="UTC date, YYYY-MM-DD")
+    outcomes: dict[str, int] = Field(description="Runs that ended that day, by outcome")
+
+
+class TypeDurations(_Out):
+    type: str
+    count: int
+    p50_seconds: float
+    p95_seconds: float
+
+
+class TenantGlance(_Out):
+    tenant_id: str
+    generated_at: datetime
+    queued_too_long_seconds: int
+    work_queue: WorkQueue | None
+    now: dict[str, int] = Field(description="Active runs by status: queued, running")
+    last_24h: dict[str, int] = Field(description="Runs that ended in the last 24 h, by outcome")
+    last_7d: dict[str, int] = Field(description="Runs that ended in the last 7 days, by outcome")
+    daily: list[DayOutcomes] = Field(description="14 days, oldest first")
+    durations: list[TypeDurations] = Field(description="Run time percentiles per run type")
+    queued_too_long: int
+    complete: bool = Field(description="False when the row bound was reached (lower bounds)")

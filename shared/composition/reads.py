@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from shared.api.access import Access
 from shared.api.csrf import WriteGuard
+from shared.api.monitoring import Monitor
 from shared.auth.authenticate import Authenticator
 from shared.auth.membership import MembershipStore
 from shared.auth.tokens import TokenValidator
@@ -23,11 +24,13 @@ from shared.config import (
     BACKUP_SETS_TABLE,
     ENTRA_GROUPS_TABLE,
     MEMBER_TENANTS_TABLE,
+    QUEUE_HEALTH_TABLE,
     RUNS_TABLE,
     TENANT_MEMBERS_TABLE,
     Settings,
 )
 from shared.directory.groups import EntraGroupsStore
+from shared.monitoring.queue_status import QueueStatusStore
 from shared.operations.registry import Registry
 from shared.persistence.blobs import JsonBlobs
 from shared.runs.dispatch import RunMessage
@@ -55,6 +58,7 @@ class ApiServices:
     groups: EntraGroupsStore
     backups: BackupStore
     writes: WriteGuard
+    monitor: Monitor
 
     @property
     def obo_configured(self) -> bool:
@@ -100,6 +104,11 @@ def build_api_services(base: Foundation) -> ApiServices:
         ),
         writes=WriteGuard.for_origins(
             [settings.public_base_url, *settings.allowed_origins.split(",")]
+        ),
+        monitor=Monitor(
+            storage.table(RUNS_TABLE),
+            QueueStatusStore(storage.table(QUEUE_HEALTH_TABLE)),
+            clock=base.clock,
         ),
     )
 

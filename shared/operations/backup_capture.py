@@ -92,7 +92,15 @@ def make_backup_capture(deps: OperationDeps) -> RunType:
         ),
         input_model=BackupCaptureInputs,
         handler=run,
+        summarize=summarize_backup_capture,
     )
+
+
+def summarize_backup_capture(inputs: dict[str, Any]) -> str:
+    ids = inputs.get("policy_ids")
+    scope = f"{len(ids)} {'policy' if len(ids) == 1 else 'policies'}" if ids else "all policies"
+    label = str(inputs.get("label") or "").strip()
+    return f"{label} · {scope}" if label else scope
 
 
 def _capture(

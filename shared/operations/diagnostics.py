@@ -42,4 +42,9 @@ NOOP = RunType(
     description="Processes N synthetic items. For tests and benchmarks; not for operators.",
     input_model=NoopInputs,
     handler=run_noop,
+    summarize=lambda inputs: " · ".join(
+        part
+        for part in (str(inputs.get("label") or "").strip(), f"{inputs.get('items', 0)} items")
+        if part
+    ),
 )

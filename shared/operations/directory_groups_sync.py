@@ -90,4 +90,5 @@ def make_directory_groups_sync(deps: OperationDeps) -> RunType:
         ),
         input_model=DirectoryGroupsSyncInputs,
         handler=run,
+        summarize=lambda inputs: "all groups",
     )

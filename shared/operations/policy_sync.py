@@ -66,7 +66,15 @@ def make_policy_sync(deps: OperationDeps) -> RunType:
         ),
         input_model=PolicySyncInputs,
         handler=run,
+        summarize=summarize_policy_sync,
     )
+
+
+def summarize_policy_sync(inputs: dict[str, Any]) -> str:
+    kinds = list(inputs.get("policy_types") or [])
+    if not kinds or len(kinds) == len(ALL_KIND_NAMES):
+        return "all policy kinds"
+    return ", ".join(str(k) for k in kinds)
 
 
 def _save(

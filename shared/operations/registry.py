@@ -18,6 +18,14 @@ if TYPE_CHECKING:
 MAX_INPUTS_JSON_CHARS = 16 * 1024
 
 Handler = Callable[["RunContext", Any], "dict[str, Any] | None"]
+# One line that tells runs of a type apart in a list (label, policy count, backup set),
+# computed from the normalized inputs when the run is created and stored on its row.
+Summarize = Callable[[dict[str, Any]], str]
+MAX_SUMMARY_CHARS = 120
+
+
+def _no_summary(inputs: dict[str, Any]) -> str:
+    return ""
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,11 @@ class RunType:
     description: str
     input_model: type[BaseModel]
     handler: Handler
+    summarize: Summarize = _no_summary
+
+    def summary(self, normalized: dict[str, Any]) -> str:
+        text = " ".join(self.summarize(normalized).split())  # one line, whatever came in
+        return text if len(text) <= MAX_SUMMARY_CHARS else text[: MAX_SUMMARY_CHARS - 1] + "…"
 
     def parse(self, inputs: Any) -> BaseModel:
         try:

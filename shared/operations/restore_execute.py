@@ -174,7 +174,21 @@ def make_restore_execute(deps: OperationDeps) -> RunType:
         ),
         input_model=RestoreInputs,
         handler=run,
+        summarize=summarize_restore,
     )
+
+
+def summarize_restore(inputs: dict[str, Any]) -> str:
+    ids = inputs.get("policy_ids")
+    parts = [
+        f"from backup {str(inputs.get('backup_set_id', ''))[-8:]}",
+        f"{len(ids)} {'policy' if len(ids) == 1 else 'policies'}" if ids else "whole set",
+    ]
+    if inputs.get("group_mapping"):
+        parts.append(f"{len(inputs['group_mapping'])} groups mapped")
+    if inputs.get("dry_run"):
+        parts.append("dry run")
+    return " · ".join(parts)
 
 
 def _each(ctx: RunContext, items: list[BackupItem], restorer: _Restorer) -> None:

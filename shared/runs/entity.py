@@ -93,6 +93,7 @@ def run_to_entity(run: OperationRun) -> dict[str, Any]:
         "InitiatorEmail": run.initiator.email or "",
         "InitiatorKind": run.initiator.kind,
         "Inputs": _json("inputs", run.inputs),
+        "InputSummary": run.input_summary,
         "IdentityHash": run.identity_hash,
         "SummaryCounts": _json("summary_counts", run.summary_counts),
         "Failures": failures_json(run.failures),
@@ -113,7 +114,7 @@ def run_to_entity(run: OperationRun) -> dict[str, Any]:
     return entity
 
 
-def _dt(value: Any) -> datetime | None:
+def parse_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -133,8 +134,8 @@ def _dt(value: Any) -> datetime | None:
 
 def run_from_entity(entity: Any) -> OperationRun:
     metadata = getattr(entity, "metadata", {}) or {}
-    created = _dt(entity["CreatedAt"])
-    updated = _dt(entity["UpdatedAt"])
+    created = parse_datetime(entity["CreatedAt"])
+    updated = parse_datetime(entity["UpdatedAt"])
     assert created is not None and updated is not None  # noqa: S101 - written on every row
     return OperationRun(
         id=run_id_from_row_key(entity["RowKey"]),
@@ -149,16 +150,17 @@ def run_from_entity(entity: Any) -> OperationRun:
             kind=entity.get("InitiatorKind", "user"),
         ),
         inputs=json.loads(entity.get("Inputs") or "{}"),
+        input_summary=str(entity.get("InputSummary") or ""),
         identity_hash=entity.get("IdentityHash", ""),
         summary_counts=json.loads(entity.get("SummaryCounts") or "{}"),
         failures=tuple(_failure_from_dict(f) for f in json.loads(entity.get("Failures") or "[]")),
         result=json.loads(entity.get("Result") or "null"),
         attempt=int(entity.get("Attempt", 0)),
-        lease_expires_at=_dt(entity.get("LeaseExpiresAt")),
+        lease_expires_at=parse_datetime(entity.get("LeaseExpiresAt")),
         cancel_requested=bool(entity.get("CancelRequested", False)),
         created_at=created,
         updated_at=updated,
-        started_at=_dt(entity.get("StartedAt")),
-        completed_at=_dt(entity.get("CompletedAt")),
+        started_at=parse_datetime(entity.get("StartedAt")),
+        completed_at=parse_datetime(entity.get("CompletedAt")),
         etag=metadata.get("etag"),
     )

@@ -123,6 +123,8 @@ class OperationRun:
     cancel_requested: bool = False
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    # The run type's one-line summary of the inputs (shared.operations.registry).
+    input_summary: str = ""
     # The row's ETag as last read or written; None for a run not yet stored.
     etag: str | None = field(default=None, compare=False, repr=False)
 
@@ -144,6 +146,7 @@ def new_run(
     identity_hash: str,
     initiator: Initiator,
     now: datetime,
+    input_summary: str = "",
 ) -> OperationRun:
     return OperationRun(
         id=run_id,
@@ -157,6 +160,7 @@ def new_run(
         created_at=now,
         updated_at=now,
         summary_counts={name: 0 for name in STANDARD_COUNTS},
+        input_summary=input_summary,
     )
 
 

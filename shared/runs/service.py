@@ -86,7 +86,9 @@ class RunService:
         self, tenant_id: str, run_type: str, inputs: Any, initiator: Initiator
     ) -> tuple[OperationRun, bool]:
         """The active run for this identity: a new one (created=True) or the existing one."""
-        normalized = self._registry.get(run_type).normalize(inputs)
+        registered = self._registry.get(run_type)
+        normalized = registered.normalize(inputs)
+        summary = registered.summary(normalized)
         digest = identity_hash(tenant_id, run_type, normalized)
         for _ in range(MAX_CAS_ATTEMPTS):
             now = self._clock()
@@ -98,6 +100,7 @@ class RunService:
                 identity_hash=digest,
                 initiator=initiator,
                 now=now,
+                input_summary=summary,
             )
             try:
                 return self._store.create_with_lock(candidate), True

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from azure.core.exceptions import ResourceNotFoundError
 from opentelemetry import metrics
 
+from shared.monitoring.queue_status import QueueStatus
 from shared.storage import StorageClients
 from shared.telemetry.spans import storage_span
 
@@ -86,3 +87,12 @@ def record(health: Iterable[QueueHealth]) -> None:
         queue_oldest_age.set(item.oldest_age_seconds, attributes)
         if item.poison is not None:
             poison_messages.set(item.poison, attributes)
+
+
+def as_statuses(health: Iterable[QueueHealth], measured_at: datetime) -> list[QueueStatus]:
+    """What the monitoring page keeps of a measurement (queues that exist only)."""
+    return [
+        QueueStatus(h.queue, h.depth, h.oldest_age_seconds, h.poison or 0, measured_at)
+        for h in health
+        if h.exists
+    ]

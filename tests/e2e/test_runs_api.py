@@ -220,7 +220,7 @@ def test_list_filters_paging_and_initiator_me(stack: Stack) -> None:
 
 
 SUMMARY_FIELDS = {
-    "id", "tenant_id", "type", "status", "outcome", "initiator", "summary_counts",
+    "id", "tenant_id", "type", "input_summary", "status", "outcome", "initiator", "summary_counts",
     "cancel_requested", "created_at", "started_at", "updated_at", "completed_at", "links",
 }  # fmt: skip
 
