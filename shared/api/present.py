@@ -68,6 +68,11 @@ def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
         "result": run.result,
         "attempt": run.attempt,
         "lease_expires_at": rfc3339(run.lease_expires_at),
+        "claims": [
+            {"attempt": run.attempt - len(run.claims) + n, "at": rfc3339(at)}
+            for n, at in enumerate(run.claims, start=1)
+        ],
+        "cancel_requested_at": rfc3339(run.cancel_requested_at),
     }
 
 

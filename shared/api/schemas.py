@@ -64,6 +64,11 @@ class RunFailure(_Out):
     at: datetime | None
 
 
+class RunClaim(_Out):
+    attempt: int
+    at: datetime
+
+
 class RunSummary(_Out):
     """A run as a list shows it: no inputs, failures or result (the detail route has them)."""
 
@@ -94,6 +99,8 @@ class Run(RunSummary):
     result: dict[str, Any] | None
     attempt: int
     lease_expires_at: datetime | None
+    claims: list[RunClaim] = Field(description="Each claim by a worker (newest 20), oldest first")
+    cancel_requested_at: datetime | None
 
 
 class RunPage(_Out):

@@ -94,6 +94,7 @@ def run_to_entity(run: OperationRun) -> dict[str, Any]:
         "InitiatorKind": run.initiator.kind,
         "Inputs": _json("inputs", run.inputs),
         "InputSummary": run.input_summary,
+        "Claims": _json("claims", [c.isoformat() for c in run.claims]),
         "IdentityHash": run.identity_hash,
         "SummaryCounts": _json("summary_counts", run.summary_counts),
         "Failures": failures_json(run.failures),
@@ -108,6 +109,7 @@ def run_to_entity(run: OperationRun) -> dict[str, Any]:
         ("LeaseExpiresAt", run.lease_expires_at),
         ("StartedAt", run.started_at),
         ("CompletedAt", run.completed_at),
+        ("CancelRequestedAt", run.cancel_requested_at),
     ):
         if value is not None:
             entity[prop] = value
@@ -151,6 +153,8 @@ def run_from_entity(entity: Any) -> OperationRun:
         ),
         inputs=json.loads(entity.get("Inputs") or "{}"),
         input_summary=str(entity.get("InputSummary") or ""),
+        claims=tuple(datetime.fromisoformat(c) for c in json.loads(entity.get("Claims") or "[]")),
+        cancel_requested_at=parse_datetime(entity.get("CancelRequestedAt")),
         identity_hash=entity.get("IdentityHash", ""),
         summary_counts=json.loads(entity.get("SummaryCounts") or "{}"),
         failures=tuple(_failure_from_dict(f) for f in json.loads(entity.get("Failures") or "[]")),

@@ -63,6 +63,8 @@ ALLOWED_TRANSITIONS: frozenset[tuple[RunStatus, RunStatus]] = frozenset(
     }
 )
 
+MAX_CLAIMS_KEPT = 20
+
 # Counters every run has; a run type may add its own keys.
 STANDARD_COUNTS = ("total", "processed", "succeeded", "failed", "skipped")
 
@@ -125,6 +127,10 @@ class OperationRun:
     completed_at: datetime | None = None
     # The run type's one-line summary of the inputs (shared.operations.registry).
     input_summary: str = ""
+    # When each claim happened (attempt n is claims[n-1]), for the run's timeline; the
+    # newest MAX_CLAIMS_KEPT only, so a run redelivered many times stays small.
+    claims: tuple[datetime, ...] = ()
+    cancel_requested_at: datetime | None = None
     # The row's ETag as last read or written; None for a run not yet stored.
     etag: str | None = field(default=None, compare=False, repr=False)
 
@@ -179,6 +185,7 @@ def claim(run: OperationRun, *, now: datetime, lease: timedelta) -> OperationRun
         run,
         status=RunStatus.RUNNING,
         attempt=run.attempt + 1,
+        claims=(*run.claims, now)[-MAX_CLAIMS_KEPT:],
         started_at=run.started_at or now,
         lease_expires_at=now + lease,
         updated_at=now,
@@ -200,7 +207,12 @@ def request_cancel(run: OperationRun, *, now: datetime) -> OperationRun:
     """Ask a running run to stop; the worker honours it between items."""
     if run.status is not RunStatus.RUNNING:
         raise InvalidTransition(f"run {run.id} is {run.status.value}; only a running run is asked")
-    return dataclasses.replace(run, cancel_requested=True, updated_at=now)
+    return dataclasses.replace(
+        run,
+        cancel_requested=True,
+        cancel_requested_at=run.cancel_requested_at or now,
+        updated_at=now,
+    )
 
 
 def finish(

@@ -116,3 +116,11 @@ def test_a_short_wait_is_not_behind() -> None:
     assert not QueueStatus(RUNS_QUEUE, 40, 30.0, 0, now).is_behind()
     assert not QueueStatus(RUNS_QUEUE, 0, 900.0, 0, now).is_behind()
     assert QueueStatus(RUNS_QUEUE, 1, 121.0, 0, now).to_json(now)["behind"] is True
+
+
+def test_a_worker_claim_is_recorded_for_the_timeline(harness: Harness) -> None:
+    run, _ = harness.start(inputs={"label": "timeline", "items": 1})
+    harness.deliver_next()
+    done = harness.store.get(harness.tenant_id, run.id)
+    assert done is not None and done.attempt == 1
+    assert done.claims == (done.started_at,)

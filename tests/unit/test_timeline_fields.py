@@ -1,0 +1,47 @@
+"""What the run keeps for its timeline: every claim's time (bounded) and the cancel request."""
+
+from datetime import UTC, datetime, timedelta
+
+from shared.runs import model
+from shared.runs.entity import run_from_entity, run_to_entity
+from shared.runs.model import Initiator
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=10)
+
+
+def queued() -> model.OperationRun:
+    return model.new_run(
+        run_id="01J0000000000000000000000A",
+        tenant_id="t",
+        run_type="x",
+        inputs={},
+        identity_hash="h",
+        initiator=Initiator(id="u", name="U"),
+        now=NOW,
+        input_summary="nightly · 3 items",
+    )
+
+
+def test_each_claim_is_remembered_newest_twenty_only() -> None:
+    run = queued()
+    for n in range(25):
+        run = model.claim(run, now=NOW + timedelta(minutes=n), lease=LEASE)
+    assert run.attempt == 25 and len(run.claims) == model.MAX_CLAIMS_KEPT
+    assert run.claims[0] == NOW + timedelta(minutes=5) and run.claims[-1] == run.updated_at
+
+
+def test_the_first_cancel_request_time_is_kept() -> None:
+    running = model.claim(queued(), now=NOW, lease=LEASE)
+    asked = model.request_cancel(running, now=NOW + timedelta(seconds=5))
+    again = model.request_cancel(asked, now=NOW + timedelta(seconds=9))
+    assert again.cancel_requested_at == NOW + timedelta(seconds=5)
+
+
+def test_claims_summary_and_cancel_time_survive_the_row() -> None:
+    run = model.claim(queued(), now=NOW, lease=LEASE)
+    run = model.request_cancel(model.claim(run, now=NOW + LEASE, lease=LEASE), now=NOW + LEASE)
+    entity = run_to_entity(run)
+    back = run_from_entity({**entity, "RowKey": entity["RowKey"]})
+    assert back.claims == run.claims and back.cancel_requested_at == NOW + LEASE
+    assert back.input_summary == "nightly · 3 items"
