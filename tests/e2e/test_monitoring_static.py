@@ -14,7 +14,7 @@ def test_the_page_is_served_with_strict_headers_and_revalidates(stack: Stack) ->
         head = http.head("/monitoring/")
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
-    assert '<script src="app.js" defer></script>' in page.text
+    assert '<script type="module" src="app.js"></script>' in page.text
     csp = page.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
     assert "unsafe-inline" not in csp
@@ -32,6 +32,7 @@ def test_the_page_is_served_with_strict_headers_and_revalidates(stack: Stack) ->
         ("/monitoring/index.html", "text/html; charset=utf-8"),
         ("/monitoring/app.js", "text/javascript; charset=utf-8"),
         ("/monitoring/app.css", "text/css; charset=utf-8"),
+        ("/monitoring/bell.js", "text/javascript; charset=utf-8"),
     ],
 )
 def test_assets_have_their_content_types(stack: Stack, path: str, content_type: str) -> None:

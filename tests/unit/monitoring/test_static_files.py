@@ -37,5 +37,15 @@ def test_the_page_has_no_inline_script_or_handlers_and_never_uses_inner_html() -
     assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
     assert re.search(r"\son[a-z]+=", html) is None
     assert "style=" not in html
-    js = (STATIC_DIR / "app.js").read_text()
-    assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "eval(" not in js
+    scripts = sorted(STATIC_DIR.glob("*.js"))
+    assert len(scripts) > 1  # the modules app.js imports
+    for script in scripts:
+        js = script.read_text()
+        assert "innerHTML" not in js and "insertAdjacentHTML" not in js and "eval(" not in js
+        assert "outerHTML" not in js and "document.write" not in js, script.name
+
+
+def test_every_module_the_page_imports_is_served() -> None:
+    for script in STATIC_DIR.glob("*.js"):
+        for name in re.findall(r'from "\./([\w.-]+)"', script.read_text()):
+            assert lookup(name) is not None, f"{script.name} imports {name}"
