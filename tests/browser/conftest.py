@@ -26,6 +26,9 @@ from tests.azurite import Azurite
 from tests.stack import ROOT, Stack, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
+# axe-core from npm, injected by the test browser only (an init script runs outside the
+# page's CSP); the app never serves it.
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = ROOT / ".artifacts" / "browser"
 TIMEOUT_MS = 15_000
 expect.set_options(timeout=TIMEOUT_MS)
@@ -115,11 +118,25 @@ def open_page(browser: Browser, stack: Stack, watch: Watch) -> Iterator[OpenPage
     fail the test at teardown."""
     contexts = []
 
-    def open_(user: str | None = "operator", path: str = "/monitoring/") -> Page:
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `make test` installs node_modules")
+
+    def open_(
+        user: str | None = "operator",
+        path: str = "/monitoring/",
+        *,
+        width: int = 1280,
+        dark: bool = False,
+        reduced_motion: bool = False,
+    ) -> Page:
         context = browser.new_context(
-            base_url=stack.base_url, viewport={"width": 1280, "height": 800}
+            base_url=stack.base_url,
+            viewport={"width": width, "height": 800},
+            color_scheme="dark" if dark else "light",
+            reduced_motion="reduce" if reduced_motion else "no-preference",
         )
         context.set_default_timeout(TIMEOUT_MS)
+        context.add_init_script(path=str(AXE))
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", watch.on_dialog)
@@ -162,3 +179,24 @@ def start(stack: Stack, tenant_id: str, inputs: dict[str, Any], who: str = "oper
 
 def fresh_tenant(stack: Stack, name: str, **roles: Role) -> str:
     return stack.fresh_tenant(f"{name} {uuid.uuid4().hex[:4]}", **roles)
+
+
+SERIOUS = ("serious", "critical")
+AXE_RUN = """async () => {
+  const result = await axe.run(document, { resultTypes: ["violations"] });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """axe-core's serious and critical findings on the page as it is now."""
+    found: list[dict[str, Any]] = page.evaluate(AXE_RUN)
+    return [v for v in found if v["impact"] in SERIOUS]
+
+
+def assert_accessible(page: Page) -> None:
+    violations = axe_violations(page)
+    assert violations == [], violations

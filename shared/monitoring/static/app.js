@@ -28,6 +28,7 @@ const state = {
   runId: null,
   run: null,
   overview: null,
+  glancePrint: "",
   queuedTooLong: 600,    // seconds; the server says which in glance/overview replies
   generation: 0,         // bumps on navigation so stale responses are ignored
 };
@@ -128,11 +129,14 @@ async function showOverview() {
 async function loadOverview(generation) {
   const body = await api("/api/overview");
   if (generation !== state.generation) return { stale: true };
-  const before = state.overview ? fingerprint(state.overview.items) : "";
+  // Ages grow on every read; what counts as a change is the rest (ages are shown from `at`).
+  const print = (items) => fingerprint(items.map((i) =>
+    ({ ...i, last_success: i.last_success.map((s) => [s.type, s.at]) })));
+  const before = state.overview ? print(state.overview.items) : "";
   state.overview = body;
   state.queuedTooLong = body.queued_too_long_seconds;
   showQueue(body.work_queue);
-  const changed = before !== fingerprint(body.items);
+  const changed = before !== print(body.items);
   if (changed || !$("overview-body").firstChild) {
     $("overview-body").replaceChildren(renderOverview(body, typeTitle));
   }
@@ -196,7 +200,15 @@ async function loadGlance(generation) {
   if (generation !== state.generation) return;
   state.queuedTooLong = glance.queued_too_long_seconds;
   showQueue(glance.work_queue);
-  $("glance-body").replaceChildren(...renderGlance(glance, typeTitle));
+  // Re-render only on a change, keeping the chart's table open if it was (and focus).
+  const { generated_at: _, work_queue: __, ...content } = glance;
+  const print = `${state.tenantId}:${fingerprint(content)}`;
+  if (print !== state.glancePrint) {
+    const open = Boolean($("glance-body").querySelector("details[open]"));
+    $("glance-body").replaceChildren(...renderGlance(glance, typeTitle));
+    if (open) $("glance-body").querySelector("details").open = true;
+    state.glancePrint = print;
+  }
   $("glance").hidden = false;
 }
 
@@ -392,7 +404,9 @@ async function pollOnce() {
   if (state.view === "list") {
     const changed = await refreshList(generation);
     if (changed === null) return { stale: true };
-    if (changed) loadGlance(generation).catch(() => {});
+    // The glance is cached a few seconds server-side: re-read it on every poll, not only
+    // when the list changed, so it catches up.
+    loadGlance(generation).catch(() => {});
     $("runs-body").replaceChildren(...state.runs.map(runRow));
     $("runs-table").hidden = state.runs.length === 0;
     $("load-more").hidden = !state.cursor;
