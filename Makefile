@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: test dev deps lint typecheck contracts pytest bench bench-http hooks lock audit clean
+.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview screenshots hooks lock audit clean
 
 CHROMIUM   := /usr/bin/chromium
 
@@ -80,6 +80,14 @@ bench: deps
 # Start and list over HTTP through the local host vs the raw storage floor, 1-8 clients.
 bench-http: deps
 	$(PY) -m bench.http_bench
+
+# The all-tenants overview (200 tenants) vs one tenant's newest-50 list, over HTTP.
+bench-overview: deps
+	$(PY) -m bench.overview_bench
+
+# The README's pictures, from demo data in Chromium, into docs/screenshots/.
+screenshots: deps
+	README_SCREENSHOTS=1 $(PY) -m pytest tests/browser/test_readme_screenshots.py -q
 
 # Azurite (.azurite/), the local Entra/Graph (.localcloud/), local.settings.json from the
 # sample when missing, the demo tenants and members, then the host on :7071. Ctrl-C stops all.

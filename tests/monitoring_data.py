@@ -50,7 +50,9 @@ def put_run(
     lock = store.get_lock(tenant_id, run.identity_hash)
     claimed = store.replace(model.claim(run, now=created, lease=timedelta(minutes=10)))
     total = 10
-    failed = total if outcome is RunOutcome.FAILED else 0
+    failed = {RunOutcome.FAILED: total, RunOutcome.PARTIALLY_SUCCEEDED: len(failures) or 2}.get(
+        outcome, 0
+    )
     counts = {
         "total": total,
         "processed": total,

@@ -137,8 +137,8 @@ async function loadOverview(generation) {
   state.queuedTooLong = body.queued_too_long_seconds;
   showQueue(body.work_queue);
   const changed = before !== print(body.items);
-  if (changed || !$("overview-body").firstChild) {
-    $("overview-body").replaceChildren(renderOverview(body, typeTitle));
+  if (changed || !$("overview-content").firstChild) {
+    $("overview-content").replaceChildren(renderOverview(body, typeTitle));
   }
   const attention = body.items.filter((i) => i.attention.length).length;
   setState("overview-state", attention ? `${attention} of ${body.items.length} tenants need attention.` :
@@ -191,6 +191,7 @@ async function showList(filters) {
   $("list-view").setAttribute("aria-busy", "true");
   setState("list-state", "Loading runs…");
   const generation = state.generation;
+  if (!state.glancePrint.startsWith(`${state.tenantId}:`)) $("glance").hidden = true;
   loadGlance(generation).catch(() => { $("glance").hidden = true; });
   await loadPage(null, generation);
 }

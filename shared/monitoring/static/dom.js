@@ -44,6 +44,7 @@ export function fmtSpan(seconds) {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
+  if (m < 10 && s % 60) return `${m}m ${s % 60}s`;
   if (m < 60) return `${m} min`;
   const h = Math.floor(m / 60);
   if (h < 48) return `${h} h`;
