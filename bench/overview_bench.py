@@ -21,8 +21,8 @@ from azure.data.tables import TableClient
 
 from bench.runs_bench import fill_partition, interleave
 from localcloud import LocalCloud
-from shared.api.wiring import api_services
 from shared.auth.membership import Role
+from shared.composition.reads import api_services
 from shared.config import RUNS_TABLE
 from shared.runs import model
 from shared.runs.entity import run_to_entity
