@@ -189,6 +189,14 @@ def test_the_viewer_sees_only_their_tenants_read_only(open_page: OpenPage, fleet
     overview_row(page, fleet.quiet).locator("th a").click()
     expect(page.locator("#glance")).to_be_visible()
     assert_accessible(page)
+    # A run's detail, read only: no cancel, the timeline and failures as for an operator.
+    page.locator("#runs-body tr a").first.click()
+    expect(page.locator("#detail-timeline li").first).to_contain_text("Created")
+    expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
+    assert_accessible(page)
+    page.locator("#bell").click()
+    expect(page.locator("#notifications-panel")).to_be_visible()
+    assert_accessible(page)
     # A tenant the viewer may not see, by URL: back to the overview, nothing of it shown.
     page.goto(f"/monitoring/#/tenants/{fleet.failing}")
     expect(page.locator("#overview-view")).to_be_visible()
@@ -303,14 +311,23 @@ def test_the_list_and_its_glance_update_live(stack: Stack, open_page: OpenPage) 
 
 def test_hostile_tenant_names_and_summaries_stay_text(stack: Stack, open_page: OpenPage) -> None:
     tenant = fresh_tenant(stack, HOSTILE, operator=Role.OPERATOR)
-    put_run(stack.storage, tenant, "policy.sync", ago=timedelta(hours=1),
-            outcome=RunOutcome.FAILED, summary=HOSTILE)  # fmt: skip
+    failure = Failure(HOSTILE, f"message {HOSTILE}", item=HOSTILE, attempt=1)
+    run = put_run(
+        stack.storage, tenant, "policy.sync", ago=timedelta(hours=1),
+        outcome=RunOutcome.FAILED, summary=HOSTILE, failures=(failure,),
+    )  # fmt: skip
     page = open_page("operator", "/monitoring/")
     row = page.locator(f'#overview-body tr[data-tenant-id="{tenant}"]')
     expect(row.locator("th")).to_contain_text(HOSTILE)
     page.goto(f"/monitoring/#/tenants/{tenant}")
     expect(page.locator("#runs-body .input-summary")).to_have_text(HOSTILE)
     expect(page.locator("#list-title")).to_contain_text(HOSTILE)
+    page.goto(f"/monitoring/#/tenants/{tenant}/runs/{run.id}")
+    expect(page.locator("#detail-summary")).to_have_text(HOSTILE)
+    group = page.locator("#detail-failure-groups tbody tr")
+    expect(group.locator("code")).to_have_text(HOSTILE)
+    expect(group.locator("td").nth(1)).to_have_text(f"message {HOSTILE}")
+    expect(page.locator("#detail-timeline")).to_contain_text("Finished: failed")
     assert page.locator("main img, main script, header img").count() == 0
 
 
