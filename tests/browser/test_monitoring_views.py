@@ -212,6 +212,7 @@ def test_the_outsider_sees_no_tenant_but_a_working_bell(open_page: OpenPage, fle
     assert_accessible(page)
     page.locator("#bell").click()
     expect(page.locator("#notifications-empty")).to_be_visible()
+    expect(page.locator("#preferences")).to_be_hidden()  # a member of no tenant keeps none
     assert_accessible(page)
     body = page.request.get("/api/overview").json()
     assert body["items"] == []

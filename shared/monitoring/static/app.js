@@ -464,7 +464,7 @@ async function start() {
   $("load-more").addEventListener("click", () => loadPage(state.cursor, state.generation));
   $("cancel-button").addEventListener("click", cancelRun);
   window.addEventListener("hashchange", route);
-  startBell();
+  startBell({ preferences: state.tenants.length > 0 });
   route();
 }
 

@@ -12,6 +12,7 @@ const EVENTS = [["queued", "When a run is queued"], ["completed", "When a run en
 const CHANNELS = [["in_app", "In-app"], ["email", "Email"], ["teams", "Teams"]];
 
 let unread = null;       // the count on the bell (null: not known yet)
+let hasPreferences = true;  // only members of some tenant keep preferences (the API: 403)
 let items = [];          // what the panel lists
 const poller = new Poller(refreshCount, () => {});
 
@@ -158,14 +159,15 @@ function toggle(open) {
   if (open) {
     setState("notifications-state", "");
     loadList().catch((error) => setState("notifications-state", `Could not load: ${error.message}`, true));
-    loadPreferences();
+    if (hasPreferences) loadPreferences();
     $("notifications-title").focus();
   } else {
     $("bell").focus();
   }
 }
 
-export function startBell() {
+export function startBell({ preferences }) {
+  hasPreferences = preferences;
   $("bell-wrap").hidden = false;
   $("bell").addEventListener("click", () => toggle($("notifications-panel").hidden));
   $("notifications-close").addEventListener("click", () => toggle(false));
