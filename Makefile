@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview screenshots hooks lock audit clean
+.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview bench-worker bench-capacity screenshots hooks lock audit clean
 
 CHROMIUM   := /usr/bin/chromium
 
@@ -88,6 +88,14 @@ bench-overview: deps
 # The README's pictures, from demo data in Chromium, into docs/screenshots/.
 screenshots: deps
 	README_SCREENSHOTS=1 $(PY) -m pytest tests/browser/test_readme_screenshots.py -q
+
+# One queue delivery through the worker vs receive + claim CAS + terminal txn + delete.
+bench-worker: deps
+	$(PY) -m bench.worker_bench
+
+# The start rates at which platform limits bind (pure arithmetic; docs/capacity.md).
+bench-capacity: deps
+	$(PY) -m bench.capacity_model
 
 # Azurite (.azurite/), the local Entra/Graph (.localcloud/), local.settings.json from the
 # sample when missing, the demo tenants and members, then the host on :7071. Ctrl-C stops all.

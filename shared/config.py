@@ -11,6 +11,7 @@ import json
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -166,7 +167,20 @@ def get_settings() -> Settings:
 
 
 @lru_cache(maxsize=1)
+def _host_queues() -> dict[str, Any]:
+    host = json.loads((APP_ROOT / "host.json").read_text(encoding="utf-8"))
+    queues: dict[str, Any] = host.get("extensions", {}).get("queues", {})
+    return queues
+
+
 def max_dequeue_count() -> int:
     """host.json's queues.maxDequeueCount: the one place the last delivery is defined."""
-    host = json.loads((APP_ROOT / "host.json").read_text(encoding="utf-8"))
-    return int(host.get("extensions", {}).get("queues", {}).get("maxDequeueCount", 5))
+    return int(_host_queues().get("maxDequeueCount", 5))
+
+
+def queue_concurrency() -> int:
+    """How many deliveries of one queue trigger an instance runs at once (host.json):
+    batchSize + newBatchThreshold, the host's documented default threshold batchSize/2."""
+    queues = _host_queues()
+    batch = int(queues.get("batchSize", 16))
+    return batch + int(queues.get("newBatchThreshold", batch // 2))

@@ -10,10 +10,12 @@ Which way is chosen from settings in one place only: shared.composition.root.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+import requests
 from azure.core.exceptions import ResourceExistsError
+from azure.core.pipeline.transport import RequestsTransport
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from azure.storage.queue import (
@@ -22,6 +24,8 @@ from azure.storage.queue import (
     TextBase64DecodePolicy,
     TextBase64EncodePolicy,
 )
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from shared.config import (
     BACKUP_PAYLOADS_CONTAINER,
@@ -41,6 +45,7 @@ from shared.config import (
     RUNS_TABLE,
     TENANT_MEMBERS_TABLE,
     TENANTS_TABLE,
+    queue_concurrency,
 )
 
 if TYPE_CHECKING:
@@ -77,6 +82,33 @@ ALL_TABLES = (
 )
 ALL_QUEUES = (RUNS_QUEUE, RUNS_POISON_QUEUE, NOTIFICATIONS_QUEUE)
 ALL_CONTAINERS = (POLICY_PAYLOADS_CONTAINER, BACKUP_PAYLOADS_CONTAINER)
+
+
+# Deliveries the host may run at once in one instance: the work queue's and the
+# notifications queue's triggers (host.json batchSize + newBatchThreshold each), plus
+# headroom for HTTP requests and timers. Every storage client of the process shares one
+# pool of this many connections per endpoint, so concurrent handlers never open and
+# discard connections ("Connection pool is full").
+HTTP_HEADROOM = 16
+
+
+def process_pool_size() -> int:
+    return 2 * queue_concurrency() + HTTP_HEADROOM
+
+
+def pooled_transport(pool_size: int) -> RequestsTransport:
+    """One requests session for many SDK clients, with a connection pool of `pool_size`
+    per endpoint. Retries stay off at this layer, as azure-core sets them: the SDK
+    pipeline's own retry policy is the one that retries."""
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_connections=8,
+        pool_maxsize=pool_size,
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False),
+    )
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, adapter)
+    return RequestsTransport(session=session, session_owner=False)
 
 
 def azurite_connection_string(
@@ -146,6 +178,15 @@ class StorageClients:
     connection_string: str = ""
     endpoints: StorageEndpoints | None = None
     credential: TokenCredential | None = None
+    pool_size: int = field(default_factory=process_pool_size)
+    # Shared by every client these factories build (one pool per process, not per client).
+    transport: RequestsTransport = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "transport", pooled_transport(self.pool_size))
+
+    def _shared(self) -> dict[str, Any]:
+        return {"transport": self.transport}
 
     @classmethod
     def from_connection_string(cls, value: str) -> StorageClients:
@@ -163,8 +204,12 @@ class StorageClients:
 
     def table(self, name: str) -> TableClient:
         if self.endpoints is not None:
-            return TableClient(self.endpoints.table, name, credential=self.credential)
-        return TableClient.from_connection_string(self.connection_string, table_name=name)
+            return TableClient(
+                self.endpoints.table, name, credential=self.credential, **self._shared()
+            )
+        return TableClient.from_connection_string(
+            self.connection_string, table_name=name, **self._shared()
+        )
 
     def queue(self, name: str) -> QueueClient:
         # base64 on the wire: host.json's messageEncoding, which the Functions trigger expects.
@@ -176,30 +221,45 @@ class StorageClients:
                 credential=self.credential,
                 message_encode_policy=encode,
                 message_decode_policy=decode,
+                **self._shared(),
             )
         return QueueClient.from_connection_string(
-            self.connection_string, name, message_encode_policy=encode, message_decode_policy=decode
+            self.connection_string,
+            name,
+            message_encode_policy=encode,
+            message_decode_policy=decode,
+            **self._shared(),
         )
 
     def container(self, name: str) -> ContainerClient:
         if self.endpoints is not None:
-            return ContainerClient(self.endpoints.blob, name, credential=self.credential)
-        return ContainerClient.from_connection_string(self.connection_string, name)
+            return ContainerClient(
+                self.endpoints.blob, name, credential=self.credential, **self._shared()
+            )
+        return ContainerClient.from_connection_string(
+            self.connection_string, name, **self._shared()
+        )
 
     def table_service(self) -> TableServiceClient:
         if self.endpoints is not None:
-            return TableServiceClient(self.endpoints.table, credential=self.credential)
-        return TableServiceClient.from_connection_string(self.connection_string)
+            return TableServiceClient(
+                self.endpoints.table, credential=self.credential, **self._shared()
+            )
+        return TableServiceClient.from_connection_string(self.connection_string, **self._shared())
 
     def queue_service(self) -> QueueServiceClient:
         if self.endpoints is not None:
-            return QueueServiceClient(self.endpoints.queue, credential=self.credential)
-        return QueueServiceClient.from_connection_string(self.connection_string)
+            return QueueServiceClient(
+                self.endpoints.queue, credential=self.credential, **self._shared()
+            )
+        return QueueServiceClient.from_connection_string(self.connection_string, **self._shared())
 
     def blob_service(self) -> BlobServiceClient:
         if self.endpoints is not None:
-            return BlobServiceClient(self.endpoints.blob, credential=self.credential)
-        return BlobServiceClient.from_connection_string(self.connection_string)
+            return BlobServiceClient(
+                self.endpoints.blob, credential=self.credential, **self._shared()
+            )
+        return BlobServiceClient.from_connection_string(self.connection_string, **self._shared())
 
     def provision(
         self,

@@ -217,14 +217,17 @@ class RunService:
         failures: tuple[Failure, ...] = (),
         result: dict[str, Any] | None = None,
         attempt: int | None = None,
+        held: OperationRun | None = None,
     ) -> OperationRun:
         """End an active run: run update and lock delete in one transaction, both If-Match.
 
         Finishing a finished run is harmless and returns it unchanged. With `attempt`, only
         that attempt may finish it (a worker that lost its lease must not overwrite).
+        `held` is the run as its worker last wrote it, with that ETag: the first try
+        writes from it without reading anything; a lost swap re-reads as usual.
         """
-        run = self._store.get(tenant_id, run_id)
-        for _ in range(MAX_CAS_ATTEMPTS):
+        run = held if held is not None else self._store.get(tenant_id, run_id)
+        for attempt_no in range(MAX_CAS_ATTEMPTS):
             if run is None:
                 raise NotFound("no such run in this tenant")
             if run.is_terminal:
@@ -240,7 +243,10 @@ class RunService:
                 result=result,
             )
             try:
-                saved = self._store.replace_and_release(ended, self._own_lock(run))
+                if held is not None and attempt_no == 0:
+                    saved = self._store.end_own_run(ended)
+                else:
+                    saved = self._store.replace_and_release(ended, self._own_lock(run))
             except ConcurrentUpdate:
                 run = self._store.get(tenant_id, run_id)
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,6 +177,9 @@ class RunStore:
                 _if_match(lock.etag),
             ),
         ]
+        return self._submit_terminal(run, operations)
+
+    def _submit_terminal(self, run: OperationRun, operations: Sequence[Any]) -> OperationRun:
         try:
             results = self._table.submit_transaction(operations)
         except TableTransactionError as error:
@@ -186,6 +189,23 @@ class RunStore:
         except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
             raise _unavailable(error) from error
         return _with_etag(run, results[0].get("etag"))
+
+    def end_own_run(self, run: OperationRun) -> OperationRun:
+        """Terminal write for a run its worker holds: run (If-Match) + lock delete, atomic.
+
+        The lock is deleted without its own ETag, which is safe because the run's If-Match
+        guards the transaction: while a run is active its lock names it, and the lock is
+        only ever removed together with the run's terminal write or after its run was seen
+        ended, which changes the run's ETag. So if the run is unchanged, the lock is its
+        own. A missing lock (404) fails the whole transaction: ConcurrentUpdate, and the
+        caller falls back to reading both.
+        """
+        lock_key = {"PartitionKey": run.tenant_id, "RowKey": lock_row_key(run.identity_hash)}
+        operations: list[Any] = [
+            ("update", run_to_entity(run), {"mode": UpdateMode.REPLACE, **_if_match(run.etag)}),
+            ("delete", lock_key, {"match_condition": MatchConditions.Unconditionally}),
+        ]
+        return self._submit_terminal(run, operations)
 
     def delete_lock(self, lock: ActiveLock) -> bool:
         """Remove a stale lock only if nobody touched it since it was read.

@@ -142,6 +142,7 @@ class RunWorker:
                 failures=tuple(ctx.failures),
                 result=result,
                 attempt=ctx.attempt,
+                held=ctx.run,
             )
         except RunLost:
             return None
@@ -158,6 +159,7 @@ class RunWorker:
                 counts=ctx.counts if ctx else None,
                 failures=(*(ctx.failures if ctx else ()), failure),
                 attempt=run.attempt,
+                held=run,
             )
         except RunLost:
             return None
