@@ -11,6 +11,7 @@ Which way is chosen from settings in one place only: shared.composition.root.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -96,10 +97,11 @@ def process_pool_size() -> int:
     return 2 * queue_concurrency() + HTTP_HEADROOM
 
 
+@lru_cache(maxsize=4)
 def pooled_transport(pool_size: int) -> RequestsTransport:
-    """One requests session for many SDK clients, with a connection pool of `pool_size`
-    per endpoint. Retries stay off at this layer, as azure-core sets them: the SDK
-    pipeline's own retry policy is the one that retries."""
+    """One requests session for every SDK client of the process (however many builders
+    make a StorageClients), with a connection pool of `pool_size` per endpoint. Retries
+    stay off at this layer, as azure-core sets them: the SDK pipeline's policy retries."""
     session = requests.Session()
     adapter = HTTPAdapter(
         pool_connections=8,
