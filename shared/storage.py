@@ -103,6 +103,9 @@ def pooled_transport(pool_size: int) -> RequestsTransport:
     make a StorageClients), with a connection pool of `pool_size` per endpoint. Retries
     stay off at this layer, as azure-core sets them: the SDK pipeline's policy retries."""
     session = requests.Session()
+    # No proxy, .netrc or CA-bundle variables apply to storage here; reading them costs a
+    # scan of the environment and two file stats on every request.
+    session.trust_env = False
     adapter = HTTPAdapter(
         pool_connections=8,
         pool_maxsize=pool_size,

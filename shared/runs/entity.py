@@ -17,6 +17,26 @@ from shared.runs.model import Failure, Initiator, OperationRun, RunOutcome, RunS
 
 MAX_PROPERTY_BYTES = 64 * 1024
 
+# What a run list shows (shared.api.present.run_summary_json), and all a list page reads:
+# inputs, failures and result can each be up to 64 KiB and are the detail route's business.
+SUMMARY_PROPERTIES = (
+    "PartitionKey",
+    "RowKey",
+    "Type",
+    "Status",
+    "Outcome",
+    "InitiatorId",
+    "InitiatorName",
+    "InitiatorEmail",
+    "InitiatorKind",
+    "SummaryCounts",
+    "CancelRequested",
+    "CreatedAt",
+    "UpdatedAt",
+    "StartedAt",
+    "CompletedAt",
+)
+
 
 def check_property_size(name: str, value: str) -> str:
     size = len(value.encode("utf-16-le"))

@@ -25,7 +25,7 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from shared.errors import ConcurrentUpdate, StorageUnavailable
-from shared.runs.entity import run_from_entity, run_to_entity
+from shared.runs.entity import SUMMARY_PROPERTIES, run_from_entity, run_to_entity
 from shared.runs.identity import LOCK_PREFIX, LOCK_RANGE, RUN_RANGE, lock_row_key, run_row_key
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun
@@ -101,7 +101,9 @@ class RunStore:
         limit: int,
         after_row_key: str | None = None,
     ) -> tuple[list[OperationRun], str | None]:
-        """Newest first. Returns the page and the RowKey to continue after (None at the end)."""
+        """Newest first, as summaries: the page's runs carry SUMMARY_PROPERTIES only (no
+        inputs, failures or result). Returns the page and the RowKey to continue after
+        (None at the end)."""
         clauses = ["PartitionKey eq @pk", "RowKey gt @lo" if after_row_key else "RowKey ge @lo"]
         parameters: dict[str, Any] = {"pk": tenant_id, "lo": after_row_key or RUN_RANGE[0]}
         clauses.append("RowKey lt @hi")
@@ -117,7 +119,10 @@ class RunStore:
                 parameters[name] = str(value)
         # One more than asked tells whether another page exists without a second query.
         entities = self._table.query_entities(
-            " and ".join(clauses), parameters=parameters, results_per_page=min(limit + 1, 1000)
+            " and ".join(clauses),
+            parameters=parameters,
+            results_per_page=min(limit + 1, 1000),
+            select=list(SUMMARY_PROPERTIES),
         )
         try:
             rows = list(itertools.islice(entities, limit + 1))

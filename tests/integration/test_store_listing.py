@@ -90,3 +90,21 @@ def test_an_oversized_result_is_refused_before_any_write(harness: Harness) -> No
             harness.tenant_id, run.id, RunOutcome.SUCCEEDED, result={"x": "y" * 40_000}
         )
     assert harness.service.get(harness.tenant_id, run.id).status is RunStatus.QUEUED
+
+
+def test_a_list_page_reads_summaries_not_inputs_failures_or_results(harness: Harness) -> None:
+    run, _ = harness.start(inputs={"items": 7, "label": "x" * 200})
+    harness.service.finish(
+        harness.tenant_id,
+        run.id,
+        RunOutcome.FAILED,
+        failures=(Failure(code="boom", message="y" * 5_000),),
+        result={"big": "z" * 20_000},
+    )
+    [listed], _ = harness.service.list(harness.tenant_id)
+    assert listed.id == run.id and listed.outcome is RunOutcome.FAILED
+    assert listed.initiator == run.initiator and listed.created_at == run.created_at
+    # The heavy columns never left storage for a list page; the detail read has them.
+    assert listed.inputs == {} and listed.failures == () and listed.result is None
+    full = harness.service.get(harness.tenant_id, run.id)
+    assert full.inputs["label"] == "x" * 200 and full.failures and full.result
