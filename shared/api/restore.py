@@ -76,7 +76,11 @@ def group_mapping(
             details={"status": backup.status.value},
         )
     source_ids = sorted(
-        {g.lower() for item in backups.items(tenant_id, backup.id) for g in item.group_ids}
+        {
+            g.lower()
+            for item in backups.items(tenant_id, backup.id, with_payloads=False)
+            for g in item.group_ids
+        }
     )
     state = groups.sync_state(tenant_id)
     cached = list(groups.groups(tenant_id))

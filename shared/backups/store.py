@@ -3,8 +3,9 @@
 PartitionKey = tenant id. RowKeys: `set~<backup set id>` for the header and
 `item~<backup set id>~<kind>~<policy id>` for items, so a tenant's sets and one set's
 items are each a single range query. Each item's full policy JSON with its assignments
-is a blob, `<tenant>/<backup set id>/<kind>/<policy id>.json`, whose SHA-256 the item row
-records.
+stays inline in its row (`Payload`) when it fits one property, and is otherwise a blob,
+`<tenant>/<backup set id>/<kind>/<policy id>.json`; either way the row records its
+SHA-256. Item rows are written 100 per entity-group transaction (`batch`).
 
 A set is written by one capture run only (its id is that run's id) while its status is
 `capturing`; once `complete` it is immutable: nothing here writes to it again.
@@ -12,6 +13,7 @@ A set is written by one capture run only (its id is that run's id) while its sta
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +25,11 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.errors import AppError, ConcurrentUpdate
-from shared.persistence.blobs import JsonBlobs
+from shared.persistence.blobs import BlobMissing, JsonBlobs, encode
 from shared.persistence.tables import (
+    MAX_BATCH,
+    MAX_PROPERTY_CHARS,
+    RowBatch,
     etag_of,
     fit_text,
     get_row,
@@ -76,8 +81,9 @@ class BackupItem:
     odata_type: str
     assignment_count: int
     group_ids: tuple[str, ...]  # every group the assignments name (include and exclude)
-    blob: str
+    blob: str  # "" when the payload is inline
     sha256: str
+    inline: str | None = None
 
     @property
     def key(self) -> str:
@@ -86,6 +92,20 @@ class BackupItem:
     @property
     def ref(self) -> str:
         return f"{self.kind}/{self.policy_id}"
+
+
+# Every item column but the inline payload.
+_ITEM_SUMMARY = (
+    "RowKey",
+    "Kind",
+    "PolicyId",
+    "DisplayName",
+    "ODataType",
+    "AssignmentCount",
+    "GroupIds",
+    "Blob",
+    "Sha256",
+)
 
 
 def _header_key(set_id: str) -> str:
@@ -97,9 +117,22 @@ def _item_prefix(set_id: str) -> str:
 
 
 class BackupStore:
-    def __init__(self, table: TableClient, blobs: JsonBlobs) -> None:
+    def __init__(
+        self,
+        table: TableClient,
+        blobs: JsonBlobs,
+        *,
+        batch_size: int = MAX_BATCH,
+        inline_payloads: bool = True,
+    ) -> None:
         self._table = table
         self._blobs = blobs
+        self._batch_size = batch_size
+        self._inline = inline_payloads
+
+    def batch(self) -> RowBatch:
+        """Item rows added into this are written 100 per transaction when it flushes."""
+        return RowBatch(self._table, self._batch_size)
 
     # -- capture ------------------------------------------------------------------------------
 
@@ -132,12 +165,25 @@ class BackupStore:
         rows = query_range(self._table, tenant_id, prefix_range(prefix), ("RowKey",))
         return {row["RowKey"][len(prefix) :] for row in rows}
 
-    def add_item(self, backup: BackupSet, snapshot: PolicySnapshot, now: datetime) -> None:
-        """Blob first, row second: a row never points at a payload that is not there."""
+    def add_item(
+        self,
+        backup: BackupSet,
+        snapshot: PolicySnapshot,
+        now: datetime,
+        batch: RowBatch | None = None,
+    ) -> None:
+        """The item row now, or into `batch`. A payload that fits the row stays inline;
+        a larger one goes to its blob first, so a row never points at a missing payload."""
         if backup.is_complete:
             raise BackupSetSealed(f"backup set {backup.id} is complete and immutable")
-        blob = f"{backup.tenant_id}/{backup.id}/{snapshot.kind.name}/{snapshot.id}.json"
-        digest = self._blobs.put(blob, snapshot.document())
+        document = snapshot.document()
+        data, digest = encode(document)
+        text = data.decode("utf-8")
+        inline = self._inline and len(text.encode("utf-16-le")) // 2 <= MAX_PROPERTY_CHARS
+        blob = ""
+        if not inline:
+            blob = f"{backup.tenant_id}/{backup.id}/{snapshot.kind.name}/{snapshot.id}.json"
+            self._blobs.put(blob, document)
         groups = snapshot.group_ids()
         row = {
             "PartitionKey": backup.tenant_id,
@@ -153,7 +199,12 @@ class BackupStore:
             "Sha256": digest,
             "CapturedAt": now,
         }
-        upsert_rows(self._table, [row])
+        if inline:
+            row["Payload"] = text
+        if batch is None:
+            upsert_rows(self._table, [row])
+        else:
+            batch.add(row)
 
     def complete(self, backup: BackupSet, *, item_count: int, now: datetime) -> BackupSet:
         """Seal the set (If-Match: only the header this run read)."""
@@ -186,12 +237,21 @@ class BackupStore:
         row = get_row(self._table, tenant_id, _header_key(set_id))
         return _set_from_row(tenant_id, set_id, row) if row else None
 
-    def items(self, tenant_id: str, set_id: str) -> list[BackupItem]:
-        rows = query_range(self._table, tenant_id, prefix_range(_item_prefix(set_id)))
+    def items(self, tenant_id: str, set_id: str, *, with_payloads: bool = True) -> list[BackupItem]:
+        """The set's items; without payloads, inline ones are left in storage (a listing
+        or the group mapping needs only the row's summary)."""
+        select = None if with_payloads else _ITEM_SUMMARY
+        rows = query_range(self._table, tenant_id, prefix_range(_item_prefix(set_id)), select)
         return [_item_from_row(set_id, row) for row in rows]
 
     def payload(self, tenant_id: str, item: BackupItem) -> dict[str, Any]:
         """The captured policy and assignments, checked against the recorded digest."""
+        if item.inline is not None:
+            data = item.inline.encode("utf-8")
+            if hashlib.sha256(data).hexdigest() != item.sha256:
+                raise BlobMissing(f"backup item {item.ref} does not match its recorded digest")
+            inline: dict[str, Any] = json.loads(data)
+            return inline
         document: dict[str, Any] = self._blobs.get(item.blob, item.sha256)
         return document
 
@@ -219,6 +279,7 @@ def _item_from_row(set_id: str, row: dict[str, Any]) -> BackupItem:
         odata_type=row.get("ODataType", ""),
         assignment_count=int(row.get("AssignmentCount", 0)),
         group_ids=tuple(json.loads(row.get("GroupIds") or "[]")),
-        blob=row["Blob"],
+        blob=row.get("Blob") or "",
         sha256=row["Sha256"],
+        inline=row.get("Payload"),
     )

@@ -17,6 +17,7 @@ from shared.operations.deps import OperationDeps
 from shared.operations.items import run_item
 from shared.operations.policy_types import BackupPolicyIds
 from shared.operations.registry import RunType
+from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
 from shared.policies.snapshot import parse_policy
@@ -57,7 +58,9 @@ def make_backup_capture(deps: OperationDeps) -> RunType:
         wanted = set(inputs.policy_ids) if inputs.policy_ids is not None else None
         if wanted is not None:
             ctx.set_total(len(wanted))
-        with deps.graph.client(tenant_id) as client:
+        # Item rows go 100 per transaction; the block is closed (written) before the set
+        # is counted and sealed.
+        with deps.graph.client(tenant_id) as client, deps.backups.batch() as rows:
             graph = PolicyGraph(client)
             for name in ALL_KIND_NAMES:
                 kind = kind_named(name)
@@ -75,7 +78,7 @@ def make_backup_capture(deps: OperationDeps) -> RunType:
                             ctx.item_succeeded()  # captured by an earlier attempt
                             continue
 
-                        capture = partial(_capture, deps, graph, backup, kind, raw)
+                        capture = partial(_capture, deps, graph, backup, kind, raw, rows)
                         run_item(ctx, f"{kind.name}/{policy_id or '?'}", capture)
         for missing in sorted(wanted or ()):
             ctx.item_failed(missing, POLICY_NOT_FOUND, f"policy {missing} is not in the tenant")
@@ -104,9 +107,15 @@ def summarize_backup_capture(inputs: dict[str, Any]) -> str:
 
 
 def _capture(
-    deps: OperationDeps, graph: PolicyGraph, backup: BackupSet, kind: PolicyKind, raw: Any
+    deps: OperationDeps,
+    graph: PolicyGraph,
+    backup: BackupSet,
+    kind: PolicyKind,
+    raw: Any,
+    rows: RowBatch,
 ) -> None:
-    deps.backups.add_item(backup, parse_policy(kind, graph.complete(kind, raw)), deps.clock())
+    snapshot = parse_policy(kind, graph.complete(kind, raw))
+    deps.backups.add_item(backup, snapshot, deps.clock(), rows)
 
 
 def _result(backup: BackupSet) -> dict[str, Any]:

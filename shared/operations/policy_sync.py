@@ -17,6 +17,7 @@ from shared.operations.deps import OperationDeps
 from shared.operations.items import restart_counts, run_item
 from shared.operations.policy_types import PolicyKinds
 from shared.operations.registry import RunType
+from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
 from shared.policies.snapshot import parse_policy
@@ -45,13 +46,18 @@ def make_policy_sync(deps: OperationDeps) -> RunType:
                 kind = kind_named(name)
                 failed_before = ctx.counts["failed"]
                 seen = 0
-                for page in graph.pages(kind):
-                    ctx.add_total(len(page))
-                    for index, raw in enumerate(page):
-                        ctx.check_cancelled()
-                        save = partial(_save, deps, graph, tenant_id, kind, raw, sync_id, synced_at)
-                        run_item(ctx, _ref(kind.name, raw, seen + index), save)
-                    seen += len(page)
+                # Rows go 100 per transaction; the block is closed (written) before the
+                # kind's unseen rows are removed, which must see this sync's rows.
+                with deps.inventory.batch() as rows:
+                    for page in graph.pages(kind):
+                        ctx.add_total(len(page))
+                        for index, raw in enumerate(page):
+                            ctx.check_cancelled()
+                            save = partial(
+                                _save, deps, graph, tenant_id, kind, raw, sync_id, synced_at, rows
+                            )
+                            run_item(ctx, _ref(kind.name, raw, seen + index), save)
+                        seen += len(page)
                 per_kind[name] = seen
                 if ctx.counts["failed"] == failed_before:
                     ctx.add_count("removed", deps.inventory.remove_unseen(tenant_id, kind, sync_id))
@@ -85,9 +91,10 @@ def _save(
     raw: Any,
     sync_id: str,
     synced_at: datetime,
+    rows: RowBatch,
 ) -> None:
     snapshot = parse_policy(kind, graph.complete(kind, raw))
-    deps.inventory.save(tenant_id, snapshot, sync_id, synced_at)
+    deps.inventory.save(tenant_id, snapshot, sync_id, synced_at, rows)
 
 
 def _ref(kind: str, raw: Any, index: int) -> str:

@@ -19,6 +19,8 @@ from azure.data.tables import TableClient
 
 from shared.persistence.blobs import JsonBlobs
 from shared.persistence.tables import (
+    MAX_BATCH,
+    RowBatch,
     delete_rows,
     fit_text,
     get_row,
@@ -47,13 +49,27 @@ def _blob_name(tenant_id: str, kind: str, policy_id: str) -> str:
 
 
 class PolicyInventoryStore:
-    def __init__(self, table: TableClient, blobs: JsonBlobs) -> None:
+    def __init__(
+        self, table: TableClient, blobs: JsonBlobs, *, batch_size: int = MAX_BATCH
+    ) -> None:
         self._table = table
         self._blobs = blobs
+        self._batch_size = batch_size
+
+    def batch(self) -> RowBatch:
+        """Rows saved into this are written 100 per transaction when it flushes."""
+        return RowBatch(self._table, self._batch_size)
 
     def save(
-        self, tenant_id: str, snapshot: PolicySnapshot, sync_id: str, synced_at: datetime
+        self,
+        tenant_id: str,
+        snapshot: PolicySnapshot,
+        sync_id: str,
+        synced_at: datetime,
+        batch: RowBatch | None = None,
     ) -> None:
+        """Upsert the policy's row now, or into `batch`. A payload too large for the row
+        goes to its blob first, so a row never points at a payload that is not there."""
         row: dict[str, Any] = {
             "PartitionKey": tenant_id,
             "RowKey": snapshot.key,
@@ -73,7 +89,10 @@ class PolicyInventoryStore:
             name = _blob_name(tenant_id, snapshot.kind.name, snapshot.id)
             row["PayloadBlob"] = name
             row["PayloadSha256"] = self._blobs.put(name, snapshot.document())
-        upsert_rows(self._table, [row])
+        if batch is None:
+            upsert_rows(self._table, [row])
+        else:
+            batch.add(row)
 
     def remove_unseen(self, tenant_id: str, kind: PolicyKind, sync_id: str) -> int:
         """Drop the kind's rows (and blobs) this sync did not see: deleted in the tenant."""

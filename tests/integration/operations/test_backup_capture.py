@@ -3,6 +3,8 @@ selection with a missing id, and a crash mid-capture that a redelivery finishes.
 
 from __future__ import annotations
 
+import math
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,9 +15,10 @@ from shared.backups.store import BackupSetSealed, BackupStatus, BackupStore
 from shared.policies.kinds import DEVICE_CONFIGURATIONS
 from shared.policies.snapshot import parse_policy
 from shared.runs.model import RunOutcome, RunStatus
+from shared.storage import StorageClients
 from tests.integration.conftest import Harness
 
-from .conftest import Env, rows
+from .conftest import Env, rows, storage_requests
 
 CONTOSO = TENANTS[0]
 ALL = CONTOSO.device_configurations + CONTOSO.compliance_policies + CONTOSO.configuration_policies
@@ -95,3 +98,40 @@ def test_a_crash_mid_capture_is_finished_by_the_redelivery_without_duplicates(
     assert len(item_rows) == ALL  # the ten from the first attempt were not captured twice
     headers = [r for r in rows(env.tables["backups"]) if r["RowKey"].startswith("set~")]
     assert len(headers) == 1 and headers[0]["Status"] == "complete"
+
+
+def test_items_are_written_in_transactions_with_small_payloads_inline(
+    harness: Harness, env: Env, storage: StorageClients
+) -> None:
+    with storage_requests(storage) as requests:
+        run, _ = harness.start(CAPTURE)
+        done = harness.deliver_next()
+    assert done is not None and done.outcome is RunOutcome.SUCCEEDED
+
+    item_transactions = [
+        r for r in requests if r.is_transaction_on(env.tables["backups"]) and b"item~" in r.body
+    ]
+    blob_writes = [r for r in requests if r.method == "PUT" and "/c-backups-" in r.url]
+    assert len(item_transactions) == math.ceil(ALL / 100)
+    assert blob_writes == []  # every demo policy fits its row
+    items = env.deps.backups.items(CONTOSO_TENANT_ID, run.id)
+    assert len(items) == ALL and all(i.inline is not None and i.blob == "" for i in items)
+    for item in items:
+        assert env.deps.backups.payload(CONTOSO_TENANT_ID, item)["policy"]["id"] == item.policy_id
+
+
+def test_a_payload_too_large_for_its_row_goes_to_a_blob(env: Env) -> None:
+    backups = env.deps.backups
+    backup = backups.begin(
+        CONTOSO_TENANT_ID, "big-set", label="", run_id="r", now=datetime.now(UTC)
+    )
+    seed = TenantDataset(CONTOSO)
+    big = {**seed.device_configurations[0], "description": "d" * 40_000}
+    snapshot = parse_policy(DEVICE_CONFIGURATIONS, big)
+    with backups.batch() as rows:
+        backups.add_item(backup, snapshot, backup.created_at, rows)
+    [item] = backups.items(CONTOSO_TENANT_ID, "big-set")
+    assert item.inline is None and item.blob.endswith(f"/{snapshot.id}.json")
+    assert backups.payload(CONTOSO_TENANT_ID, item)["policy"]["description"] == "d" * 40_000
+    [summary] = backups.items(CONTOSO_TENANT_ID, "big-set", with_payloads=False)
+    assert summary.inline is None and summary.group_ids == item.group_ids

@@ -4,6 +4,7 @@ a subset, a malformed policy, deleted policies, and payloads too large for a row
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,9 +16,10 @@ from shared.errors import InputInvalid
 from shared.policies.kinds import DEVICE_CONFIGURATIONS, SETTINGS_CATALOG
 from shared.policies.snapshot import parse_policy
 from shared.runs.model import RunOutcome
+from shared.storage import StorageClients
 from tests.integration.conftest import Harness
 
-from .conftest import Env, rows
+from .conftest import Env, rows, storage_requests
 
 CONTOSO = TENANTS[0]
 ALL = CONTOSO.device_configurations + CONTOSO.compliance_policies + CONTOSO.configuration_policies
@@ -160,7 +162,7 @@ def test_a_cancel_request_is_honoured_between_policies(
     saved: list[str] = []
 
     def save_then_cancel(tenant_id: str, snapshot: Any, *args: Any) -> None:
-        original(tenant_id, snapshot, *args)
+        original(tenant_id, snapshot, *args)  # into the run's batch, written as the run ends
         saved.append(snapshot.id)
         if len(saved) == 5:
             harness.service.cancel(tenant_id, run.id)
@@ -170,3 +172,20 @@ def test_a_cancel_request_is_honoured_between_policies(
     done = harness.deliver_next()
     assert done is not None and done.outcome is RunOutcome.CANCELLED
     assert done.summary_counts["processed"] == len(saved) == 5
+
+
+def test_inventory_rows_are_written_a_hundred_per_transaction(
+    harness: Harness, env: Env, storage: StorageClients
+) -> None:
+    with storage_requests(storage) as requests:
+        harness.start(SYNC)
+        done = harness.deliver_next()
+    assert done is not None and done.outcome is RunOutcome.SUCCEEDED
+    writes = [r for r in requests if r.is_transaction_on(env.tables["inventory"])]
+    per_kind = (
+        CONTOSO.device_configurations,
+        CONTOSO.compliance_policies,
+        CONTOSO.configuration_policies,
+    )
+    assert len(writes) == sum(math.ceil(n / 100) for n in per_kind) < ALL
+    assert len(rows(env.tables["inventory"])) == ALL
