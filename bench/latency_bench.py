@@ -20,7 +20,7 @@ import time
 from bench.http_bench import Clients
 from localcloud import LocalCloud
 from shared.auth.membership import Role
-from shared.composition import services
+from shared.composition.services import services
 from shared.config import APP_ROOT
 from tests.azurite import start_azurite
 from tests.stack import Stack, running_stack

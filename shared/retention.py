@@ -49,6 +49,7 @@ from shared.runs.identity import (
     run_id_from_row_key,
 )
 from shared.runs.identity import run_row_key as _run_row_key
+from shared.runs.index import INDEX_ROWS_PER_RUN, index_keys_of
 from shared.telemetry.spans import storage_span
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,16 @@ log = logging.getLogger(__name__)
 MAX_TRANSACTION = 100  # entity-group transaction limit (one partition, <= 100 entities)
 _COMPLETED = "completed"
 _BACKUP_COMPLETE = "complete"
+# What retention reads of an old run: enough to delete it, its dependents and index rows.
+_CANDIDATE_COLUMNS = (
+    "PartitionKey",
+    "RowKey",
+    "Status",
+    "CompletedAt",
+    "InitiatorId",
+    "Type",
+    "Outcome",
+)
 
 
 def older_runs_range(cutoff: datetime) -> tuple[str, str]:
@@ -90,6 +101,7 @@ class RetentionReport:
     ledger_rows_deleted: int = 0
     backup_sets_deleted: int = 0
     blobs_deleted: int = 0
+    index_rows_backfilled: int = 0
     capped: bool = False
     deleted_run_ids: list[str] = field(default_factory=list, repr=False)
 
@@ -113,6 +125,7 @@ class _Candidate:
     row_key: str
     etag: str | None
     initiator_id: str
+    index_keys: tuple[str, ...] = ()
 
 
 def _utcnow() -> datetime:
@@ -126,10 +139,14 @@ class RunRetention:
         policy: RetentionPolicy,
         *,
         clock: Callable[[], datetime] = _utcnow,
+        backfill_index: Callable[[str], int] | None = None,
     ) -> None:
         self._t = tables
         self._policy = policy
         self._clock = clock
+        # The hourly pass also gives each tenant's runs from before the run index their
+        # index rows (once: a tenant marked ready costs nothing after that).
+        self._backfill_index = backfill_index
 
     def purge(self, tenant_ids: Iterable[str]) -> RetentionReport:
         tenants = list(dict.fromkeys(tenant_ids))
@@ -162,6 +179,8 @@ class RunRetention:
     def _purge_tenant(
         self, tenant_id: str, cutoff: datetime, limit: int, report: RetentionReport
     ) -> int:
+        if self._backfill_index is not None:
+            report.index_rows_backfilled += self._backfill_index(tenant_id)
         with storage_span("retention.purge_tenant", tenant_id) as span:
             deleted = self._purge_tenant_rows(tenant_id, cutoff, limit, report)
             span.set_attribute("retention.runs_deleted", deleted)
@@ -196,7 +215,7 @@ class RunRetention:
             rows = self._t.runs.query_entities(
                 "PartitionKey eq @pk and RowKey gt @lo and RowKey lt @hi and Status eq @status",
                 parameters={"pk": tenant_id, "lo": lo, "hi": hi, "status": _COMPLETED},
-                select=["PartitionKey", "RowKey", "Status", "CompletedAt", "InitiatorId"],
+                select=list(_CANDIDATE_COLUMNS),
                 results_per_page=MAX_TRANSACTION,
             )
             for row in rows:
@@ -215,6 +234,14 @@ class RunRetention:
                     row_key=row["RowKey"],
                     etag=etag_of(row),
                     initiator_id=str(row.get("InitiatorId") or ""),
+                    index_keys=tuple(
+                        index_keys_of(
+                            row["RowKey"],
+                            str(row.get("Type") or ""),
+                            str(row.get("InitiatorId") or ""),
+                            str(row.get("Outcome") or ""),
+                        )
+                    ),
                 )
 
     def _purge_batch(self, batch: Sequence[_Candidate], report: RetentionReport) -> int:
@@ -229,21 +256,35 @@ class RunRetention:
     def _delete_runs(
         self, batch: Sequence[_Candidate], report: RetentionReport
     ) -> list[_Candidate]:
-        operations: list[Any] = [
-            (
-                "delete",
-                {"PartitionKey": c.tenant_id, "RowKey": c.row_key},
-                {"etag": c.etag, "match_condition": MatchConditions.IfNotModified},
+        """Each run with its index rows, in transactions of up to 100 entities."""
+        done: list[_Candidate] = []
+        chunk = MAX_TRANSACTION // (1 + INDEX_ROWS_PER_RUN)
+        for start in range(0, len(batch), chunk):
+            done += self._delete_chunk(batch[start : start + chunk], report)
+        return done
+
+    def _delete_chunk(
+        self, batch: Sequence[_Candidate], report: RetentionReport
+    ) -> list[_Candidate]:
+        operations: list[Any] = []
+        for c in batch:
+            operations.append(
+                (
+                    "delete",
+                    {"PartitionKey": c.tenant_id, "RowKey": c.row_key},
+                    {"etag": c.etag, "match_condition": MatchConditions.IfNotModified},
+                )
             )
-            for c in batch
-        ]
+            operations += [
+                ("delete", {"PartitionKey": c.tenant_id, "RowKey": key}) for key in c.index_keys
+            ]
         try:
             with storage_errors("deleting runs"):
                 self._t.runs.submit_transaction(operations)
             report.transactions += 1
             return list(batch)
         except TableTransactionError:
-            pass  # one row changed or vanished: the whole batch rolled back; go one by one
+            pass  # a row changed or vanished: the whole batch rolled back; go one by one
         done: list[_Candidate] = []
         for candidate in batch:
             try:
@@ -255,6 +296,7 @@ class RunRetention:
                         match_condition=MatchConditions.IfNotModified,
                     )
                 done.append(candidate)
+                _delete_keys(self._t.runs, candidate.tenant_id, candidate.index_keys)
             except (ResourceModifiedError, ResourceNotFoundError):
                 report.skipped_changed += 1
             except HttpResponseError as error:

@@ -104,7 +104,9 @@ def build_retention(base: Foundation) -> RunRetention:
         max_age=timedelta(days=settings.run_retention_days),
         max_runs_per_invocation=settings.retention_max_runs_per_invocation,
     )
-    return RunRetention(tables, policy, clock=base.clock)
+    # The hourly pass also backfills the run index of tenants whose runs predate it.
+    backfill = RunStore(tables.runs).backfill_index
+    return RunRetention(tables, policy, clock=base.clock, backfill_index=backfill)
 
 
 def build_services(base: Foundation) -> Services:

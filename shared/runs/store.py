@@ -17,6 +17,7 @@ from typing import Any
 from azure.core import MatchConditions
 from azure.core.exceptions import (
     HttpResponseError,
+    ResourceExistsError,
     ResourceModifiedError,
     ResourceNotFoundError,
     ServiceRequestError,
@@ -27,8 +28,18 @@ from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 from shared.errors import ConcurrentUpdate, StorageUnavailable
 from shared.runs.entity import SUMMARY_PROPERTIES, run_from_entity, run_to_entity
 from shared.runs.identity import LOCK_PREFIX, LOCK_RANGE, RUN_RANGE, lock_row_key, run_row_key
+from shared.runs.index import (
+    READY_KEY,
+    index_entities,
+    matches,
+    plan,
+    run_row_key_of,
+    scan_plan,
+)
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun
+
+Page = list[OperationRun]  # (the store's own `list` method shadows the builtin inside it)
 
 
 class LockHeld(Exception):
@@ -59,6 +70,7 @@ def _unavailable(error: Exception) -> StorageUnavailable:
 class RunStore:
     def __init__(self, table: TableClient) -> None:
         self._table = table
+        self._indexed: set[str] = set()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -102,21 +114,22 @@ class RunStore:
         after_row_key: str | None = None,
     ) -> tuple[list[OperationRun], str | None]:
         """Newest first, as summaries: the page's runs carry SUMMARY_PROPERTIES only (no
-        inputs, failures or result). Returns the page and the RowKey to continue after
-        (None at the end)."""
-        clauses = ["PartitionKey eq @pk", "RowKey gt @lo" if after_row_key else "RowKey ge @lo"]
-        parameters: dict[str, Any] = {"pk": tenant_id, "lo": after_row_key or RUN_RANGE[0]}
-        clauses.append("RowKey lt @hi")
-        parameters["hi"] = RUN_RANGE[1]
-        for prop, name, value in (
-            ("Type", "type", run_filter.type),
-            ("Status", "status", run_filter.status),
-            ("Outcome", "outcome", run_filter.outcome),
-            ("InitiatorId", "initiator", run_filter.initiator_id),
-        ):
-            if value is not None:
-                clauses.append(f"{prop} eq @{name}")
-                parameters[name] = str(value)
+        inputs, failures or result). A filtered page walks an index range (shared.runs.index)
+        once the tenant's index is ready. Returns the page and the run RowKey to continue
+        after (None at the end): the same cursor whichever range was walked."""
+        chosen = plan(run_filter) if self._index_ready(tenant_id) else scan_plan(run_filter)
+        if chosen.active_only:
+            return self._list_active(tenant_id, run_filter, limit, after_row_key)
+        lo = chosen.start_after(after_row_key) if after_row_key else chosen.key_range[0]
+        clauses = [
+            "PartitionKey eq @pk",
+            "RowKey gt @lo" if after_row_key else "RowKey ge @lo",
+            "RowKey lt @hi",
+        ]
+        parameters: dict[str, Any] = {"pk": tenant_id, "lo": lo, "hi": chosen.key_range[1]}
+        for number, (prop, value) in enumerate(chosen.filters):
+            clauses.append(f"{prop} eq @f{number}")
+            parameters[f"f{number}"] = value
         # One more than asked tells whether another page exists without a second query.
         entities = self._table.query_entities(
             " and ".join(clauses),
@@ -128,9 +141,92 @@ class RunStore:
             rows = list(itertools.islice(entities, limit + 1))
         except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
             raise _unavailable(error) from error
-        page = [run_from_entity(e) for e in rows[:limit]]
-        next_key = rows[limit - 1]["RowKey"] if len(rows) > limit else None
-        return page, next_key
+        keys = [
+            run_row_key_of(row["RowKey"], chosen.prefix) if chosen.uses_index else row["RowKey"]
+            for row in rows
+        ]
+        page: list[OperationRun] = []
+        for row, key in zip(rows[:limit], keys, strict=False):
+            summary = run_from_entity({**row, "RowKey": key})
+            if chosen.uses_index and not summary.is_terminal:
+                # The copy is the run's creation state; an active run is read live (few).
+                live = self.get(tenant_id, summary.id)
+                if live is None:
+                    continue
+                summary = live
+            page.append(summary)
+        return page, keys[limit - 1] if len(rows) > limit else None
+
+    def _list_active(
+        self, tenant_id: str, run_filter: RunFilter, limit: int, after_row_key: str | None
+    ) -> tuple[Page, str | None]:
+        """Queued or running: the lock rows are the active runs, a handful per tenant."""
+        runs = [self.get(tenant_id, lock.run_id) for lock in self.active_locks(tenant_id)]
+        keyed = sorted(
+            (run_row_key(run.id), run)
+            for run in runs
+            if run is not None and matches(run, run_filter)
+        )
+        if after_row_key:
+            keyed = [(key, run) for key, run in keyed if key > after_row_key]
+        page = keyed[:limit]
+        next_key = page[-1][0] if len(keyed) > limit else None
+        return [run for _, run in page], next_key
+
+    def _index_ready(self, tenant_id: str) -> bool:
+        if tenant_id in self._indexed:
+            return True
+        try:
+            self._table.get_entity(tenant_id, READY_KEY, select=["RowKey"])
+        except ResourceNotFoundError:
+            return False
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
+        self._indexed.add(tenant_id)  # once ready, always ready: remember it
+        return True
+
+    def backfill_index(self, tenant_id: str) -> int:
+        """Give the tenant's runs from before the index their index rows, then mark the
+        tenant ready. Inserts only: a row a create or terminal transaction wrote (fresher
+        than what this walk read) is left as it is. Returns the index rows written."""
+        if self._index_ready(tenant_id):
+            return 0
+        written = 0
+        batch: list[dict[str, Any]] = []
+        entities = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": tenant_id, "lo": RUN_RANGE[0], "hi": RUN_RANGE[1]},
+            select=list(SUMMARY_PROPERTIES),
+        )
+        try:
+            for entity in entities:
+                batch.extend(index_entities(run_from_entity(entity), dict(entity)))
+                if len(batch) >= 90:
+                    written += self._insert_missing(batch)
+                    batch = []
+            written += self._insert_missing(batch)
+            self._table.upsert_entity({"PartitionKey": tenant_id, "RowKey": READY_KEY})
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
+        self._indexed.add(tenant_id)
+        return written
+
+    def _insert_missing(self, rows: Sequence[dict[str, Any]]) -> int:
+        if not rows:
+            return 0
+        try:
+            self._table.submit_transaction([("create", row) for row in rows])
+            return len(rows)
+        except TableTransactionError:
+            pass  # some exist already: insert the rest one by one
+        written = 0
+        for row in rows:
+            try:
+                self._table.create_entity(row)
+                written += 1
+            except ResourceExistsError:
+                pass
+        return written
 
     # -- writes --------------------------------------------------------------------------
 
@@ -145,8 +241,13 @@ class RunStore:
             "Type": run.type,
             "CreatedAt": run.created_at,
         }
+        # The lock stays operation 1: its EntityAlreadyExists is how a duplicate shows.
+        operations: list[Any] = [("create", entity), ("create", lock)]
+        operations += [
+            ("upsert", row, {"mode": UpdateMode.REPLACE}) for row in index_entities(run, entity)
+        ]
         try:
-            results = self._table.submit_transaction([("create", entity), ("create", lock)])
+            results = self._table.submit_transaction(operations)
         except TableTransactionError as error:
             code = getattr(error, "error_code", None)
             if code == "EntityAlreadyExists" and getattr(error, "index", None) == 1:
@@ -172,21 +273,25 @@ class RunStore:
 
     def replace_and_release(self, run: OperationRun, lock: ActiveLock | None) -> OperationRun:
         """Terminal write: the run (If-Match) and the deletion of its lock (If-Match), atomic."""
-        if lock is None:
-            return self.replace(run)
+        entity = run_to_entity(run)
         operations: list[Any] = [
-            ("update", run_to_entity(run), {"mode": UpdateMode.REPLACE, **_if_match(run.etag)}),
-            (
-                "delete",
-                {"PartitionKey": lock.tenant_id, "RowKey": lock_row_key(lock.identity_hash)},
-                _if_match(lock.etag),
-            ),
+            ("update", entity, {"mode": UpdateMode.REPLACE, **_if_match(run.etag)}),
         ]
-        return self._submit_terminal(run, operations)
+        if lock is not None:
+            lock_key = {"PartitionKey": lock.tenant_id, "RowKey": lock_row_key(lock.identity_hash)}
+            operations.append(("delete", lock_key, _if_match(lock.etag)))
+        return self._submit_terminal(run, entity, operations)
 
-    def _submit_terminal(self, run: OperationRun, operations: Sequence[Any]) -> OperationRun:
+    def _submit_terminal(
+        self, run: OperationRun, entity: dict[str, Any], operations: Sequence[Any]
+    ) -> OperationRun:
+        """The run's terminal write, with its index rows rewritten (and its outcome row
+        added) in the same transaction."""
+        index = [
+            ("upsert", row, {"mode": UpdateMode.REPLACE}) for row in index_entities(run, entity)
+        ]
         try:
-            results = self._table.submit_transaction(operations)
+            results = self._table.submit_transaction([*operations, *index])
         except TableTransactionError as error:
             if error.status_code in (404, 412):
                 raise ConcurrentUpdate(f"run {run.id} or its lock changed") from error
@@ -206,11 +311,12 @@ class RunStore:
         caller falls back to reading both.
         """
         lock_key = {"PartitionKey": run.tenant_id, "RowKey": lock_row_key(run.identity_hash)}
+        entity = run_to_entity(run)
         operations: list[Any] = [
-            ("update", run_to_entity(run), {"mode": UpdateMode.REPLACE, **_if_match(run.etag)}),
+            ("update", entity, {"mode": UpdateMode.REPLACE, **_if_match(run.etag)}),
             ("delete", lock_key, {"match_condition": MatchConditions.Unconditionally}),
         ]
-        return self._submit_terminal(run, operations)
+        return self._submit_terminal(run, entity, operations)
 
     def delete_lock(self, lock: ActiveLock) -> bool:
         """Remove a stale lock only if nobody touched it since it was read.

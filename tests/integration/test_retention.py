@@ -41,7 +41,12 @@ def _retention(h: Harness, **policy: Any) -> RunRetention:
         backup_sets=s.table(BACKUP_SETS_TABLE),
         backup_blobs=s.container(BACKUP_PAYLOADS_CONTAINER),
     )
-    return RunRetention(tables, RetentionPolicy(max_age=RETAIN, **policy), clock=h.clock)
+    return RunRetention(
+        tables,
+        RetentionPolicy(max_age=RETAIN, **policy),
+        clock=h.clock,
+        backfill_index=h.store.backfill_index,
+    )
 
 
 def _completed_run(h: Harness, *, age: timedelta, finish_after: timedelta | None = None) -> str:
@@ -97,6 +102,10 @@ def test_purges_old_completed_runs_with_their_notifications_and_deliveries(h: Ha
     assert _exists(deliveries, recent, "completed~email")
     recent_key = run_row_key(recent)[len("run~") :]
     assert _exists(inbox, ALICE.id, f"{recent_key}~completed")
+    # The run index: the old run's rows went with it (in its transaction), the others stay.
+    indexed = {r["RowKey"][-26:] for r in h.rows(("ix~", "ix\x7f")) if r.get("Kind") == "index"}
+    old_key, late_key = (run_row_key(i)[len("run~") :] for i in (old, late_finisher))
+    assert old_key not in indexed and {recent_key, late_key} <= indexed
     # Idempotent: a second pass finds nothing.
     assert _retention(h).purge([h.tenant_id]).runs_deleted == 0
 
@@ -186,7 +195,8 @@ def test_bounded_batches_and_a_cap_per_invocation(h: Harness) -> None:
 
     first = retention.purge([h.tenant_id])
     assert first.runs_deleted == 120 and first.capped
-    assert first.transactions == 3  # 50 + 50 + 20
+    # 50 + 50 + 20 runs, each with its 3 index rows: 25 runs (100 entities) a transaction.
+    assert first.transactions == 5
     second = retention.purge([h.tenant_id])
     assert second.runs_deleted == 30 and not second.capped
     assert all(h.store.get(h.tenant_id, run_id) is None for run_id in ids)
