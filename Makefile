@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview bench-worker bench-capacity screenshots hooks lock audit clean
+.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview bench-worker bench-capacity bench-index bench-latency bench-run-types screenshots hooks lock audit clean
 
 CHROMIUM   := /usr/bin/chromium
 
@@ -92,6 +92,19 @@ screenshots: deps
 # One queue delivery through the worker vs receive + claim CAS + terminal txn + delete.
 bench-worker: deps
 	$(PY) -m bench.worker_bench
+
+# Entities examined per filtered list (index vs scan, Table Storage scan semantics) and
+# the same calls timed on Azurite.
+bench-index: deps
+	$(PY) -m bench.index_bench
+
+# started_at - created_at of 200 runs started over HTTP with idle queue workers.
+bench-latency: deps
+	$(PY) -m bench.latency_bench
+
+# Runs per minute of the batched run types on the demo tenants, old write path vs new.
+bench-run-types: deps
+	$(PY) -m bench.run_types_bench
 
 # The start rates at which platform limits bind (pure arithmetic; docs/capacity.md).
 bench-capacity: deps
