@@ -227,7 +227,7 @@ def timed_on_azurite(runs: int, rounds: int) -> None:
                 )
                 mi, ms = statistics.median(ours) * 1000, statistics.median(floor) * 1000
                 print(f"{name:<16} {selectivity:>10.1%} {mi:>9.2f} {ms:>9.2f} {mi / ms:>5.2f}x")
-            print(f"  (filled in {fill_s:.0f} s)")
+            print(f"  (filled in {fill_s:.0f} s)", flush=True)
     finally:
         azurite.stop()
 
