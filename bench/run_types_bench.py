@@ -27,7 +27,7 @@ from typing import Any
 from localcloud import LocalCloud
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID
 from shared.backups.store import BackupStore
-from shared.composition import services
+from shared.composition.services import services
 from shared.config import (
     BACKUP_PAYLOADS_CONTAINER,
     BACKUP_SETS_TABLE,
