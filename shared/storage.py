@@ -102,10 +102,9 @@ def pooled_transport(pool_size: int) -> RequestsTransport:
     """One requests session for every SDK client of the process (however many builders
     make a StorageClients), with a connection pool of `pool_size` per endpoint. Retries
     stay off at this layer, as azure-core sets them: the SDK pipeline's policy retries."""
+    # trust_env stays on: REQUESTS_CA_BUNDLE (a private CA, as the deployed configuration
+    # run locally uses) and proxy variables must keep applying to storage.
     session = requests.Session()
-    # No proxy, .netrc or CA-bundle variables apply to storage here; reading them costs a
-    # scan of the environment and two file stats on every request.
-    session.trust_env = False
     adapter = HTTPAdapter(
         pool_connections=8,
         pool_maxsize=pool_size,
