@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,9 @@ from shared.runs.index import (
 )
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun
+
+# How long a tenant seen without its index-ready marker is listed by scan before asking again.
+NOT_READY_RECHECK_SECONDS = 60.0
 
 Page = list[OperationRun]  # (the store's own `list` method shadows the builtin inside it)
 
@@ -71,6 +75,7 @@ class RunStore:
     def __init__(self, table: TableClient) -> None:
         self._table = table
         self._indexed: set[str] = set()
+        self._not_indexed: dict[str, float] = {}
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -117,7 +122,10 @@ class RunStore:
         inputs, failures or result). A filtered page walks an index range (shared.runs.index)
         once the tenant's index is ready. Returns the page and the run RowKey to continue
         after (None at the end): the same cursor whichever range was walked."""
-        chosen = plan(run_filter) if self._index_ready(tenant_id) else scan_plan(run_filter)
+        # An unfiltered page is the run range either way: no need to ask about the index.
+        filtered = run_filter != RunFilter()
+        ready = filtered and self._index_ready(tenant_id)
+        chosen = plan(run_filter) if ready else scan_plan(run_filter)
         if chosen.active_only:
             return self._list_active(tenant_id, run_filter, limit, after_row_key)
         lo = chosen.start_after(after_row_key) if after_row_key else chosen.key_range[0]
@@ -176,9 +184,13 @@ class RunStore:
     def _index_ready(self, tenant_id: str) -> bool:
         if tenant_id in self._indexed:
             return True
+        if self._not_indexed.get(tenant_id, 0.0) > time.monotonic():
+            return False
         try:
             self._table.get_entity(tenant_id, READY_KEY, select=["RowKey"])
         except ResourceNotFoundError:
+            # Not yet (the retention pass backfills): ask again after a while, not per call.
+            self._not_indexed[tenant_id] = time.monotonic() + NOT_READY_RECHECK_SECONDS
             return False
         except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
             raise _unavailable(error) from error

@@ -13,7 +13,9 @@ from shared.runs.index import READY_KEY, index_prefix, scan_plan
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun, RunOutcome, RunStatus
 from shared.runs.store import RunStore
+from shared.storage import StorageClients
 from tests.integration.conftest import ALICE, BOB, Harness, make_service
+from tests.integration.requests_log import storage_requests
 
 INDEX_RANGE = ("ix~", "ix\x7f")
 
@@ -158,3 +160,17 @@ def test_backfill_marks_ready_and_never_overwrites_a_fresher_row(harness: Harnes
     rows = {r["RowKey"]: r for r in _index_rows(harness)}
     assert rows[first["RowKey"]].get("Fresh") is True and second["RowKey"] in rows
     assert run.id
+
+
+def test_an_unfiltered_list_never_asks_about_the_index_and_a_missing_one_rarely(
+    harness: Harness, storage: StorageClients
+) -> None:
+    _runs(harness)
+    with storage_requests(storage) as requests:
+        for _ in range(3):
+            harness.service.list(harness.tenant_id)
+        asked_unfiltered = sum(READY_KEY in r.url for r in requests)
+        for _ in range(3):
+            harness.service.list(harness.tenant_id, RunFilter(initiator_id=BOB.id))
+    assert asked_unfiltered == 0
+    assert sum(READY_KEY in r.url for r in requests) == 1  # not ready: remembered a while

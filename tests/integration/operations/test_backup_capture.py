@@ -17,8 +17,9 @@ from shared.policies.snapshot import parse_policy
 from shared.runs.model import RunOutcome, RunStatus
 from shared.storage import StorageClients
 from tests.integration.conftest import Harness
+from tests.integration.requests_log import storage_requests
 
-from .conftest import Env, rows, storage_requests
+from .conftest import Env, rows
 
 CONTOSO = TENANTS[0]
 ALL = CONTOSO.device_configurations + CONTOSO.compliance_policies + CONTOSO.configuration_policies
