@@ -23,6 +23,7 @@ SUMMARY_PROPERTIES = (
     "PartitionKey",
     "RowKey",
     "Type",
+    "InputSummary",
     "Status",
     "Outcome",
     "InitiatorId",

@@ -5,9 +5,9 @@ most 1,000 per response) until it has enough matches: "Outcome: failed" on a ten
 100,000 runs and few failures reads most of the partition. So each run also has index rows
 in its tenant's partition, one per dimension a list filters on:
 
-    ix~t~<type>~<mirrored run id>        every run
-    ix~i~<initiator id>~<mirrored id>    every run
-    ix~o~<outcome>~<mirrored id>         once it has ended
+    ~ix~t~<type>~<mirrored run id>       every run
+    ~ix~i~<initiator id>~<mirrored id>   every run
+    ~ix~o~<outcome>~<mirrored id>        once it has ended
 
 written in the same entity-group transaction as the run state they index (creation, and
 the terminal write, which rewrites them). Each copies the list summary
@@ -31,11 +31,13 @@ from shared.runs.identity import RUN_PREFIX, RUN_RANGE
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun, RunOutcome, RunStatus
 
-INDEX_PREFIX = "ix~"
+# "~" sorts after every letter: index rows lie beyond the run rows, so a range that starts
+# at the lock rows and ends inside the run rows (shared.runs.recent) never walks them.
+INDEX_PREFIX = "~ix~"
 TYPE, INITIATOR, OUTCOME = "t", "i", "o"
 INDEX_ROWS_PER_RUN = 3  # at most: type, initiator, outcome
 # Written once a tenant's older runs have index rows (see RunStore.backfill_index).
-READY_KEY = "ix~ready"
+READY_KEY = "~ix~ready"
 _PLAIN = re.compile(r"^[A-Za-z0-9._-]*$")
 _COPIED = tuple(p for p in SUMMARY_PROPERTIES if p not in ("PartitionKey", "RowKey"))
 

@@ -103,7 +103,7 @@ def test_purges_old_completed_runs_with_their_notifications_and_deliveries(h: Ha
     recent_key = run_row_key(recent)[len("run~") :]
     assert _exists(inbox, ALICE.id, f"{recent_key}~completed")
     # The run index: the old run's rows went with it (in its transaction), the others stay.
-    indexed = {r["RowKey"][-26:] for r in h.rows(("ix~", "ix\x7f")) if r.get("Kind") == "index"}
+    indexed = {r["RowKey"][-26:] for r in h.rows(("~ix~", "~ix\x7f")) if r.get("Kind") == "index"}
     old_key, late_key = (run_row_key(i)[len("run~") :] for i in (old, late_finisher))
     assert old_key not in indexed and {recent_key, late_key} <= indexed
     # Idempotent: a second pass finds nothing.
