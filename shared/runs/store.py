@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -25,8 +26,17 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from shared.errors import ConcurrentUpdate, StorageUnavailable
-from shared.runs.entity import run_from_entity, run_to_entity
-from shared.runs.identity import LOCK_PREFIX, LOCK_RANGE, RUN_RANGE, lock_row_key, run_row_key
+from shared.runs.entity import parse_datetime, run_from_entity, run_to_entity
+from shared.runs.identity import (
+    LOCK_PREFIX,
+    LOCK_RANGE,
+    OUTBOX_RANGE,
+    RUN_RANGE,
+    TENANT_INDEX_PARTITION,
+    lock_row_key,
+    outbox_run_range,
+    run_row_key,
+)
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun
 
@@ -45,6 +55,50 @@ class ActiveLock:
     etag: str | None = None
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """A notice written with a run's transition, waiting to be handed on."""
+
+    tenant_id: str
+    row_key: str
+    run_id: str
+    event: str
+    created_at: datetime
+    etag: str | None = None
+
+
+# Rows that join a run's create or terminal transaction (outbox rows; later index rows).
+# They must be in the run's partition; the transaction stays within 100 operations.
+ExtraRows = Sequence[dict[str, Any]]
+
+
+class RunStorePort(Protocol):
+    """What the run service needs from storage; RunStore over a TableClient (Azure or the
+    in-memory table with the same semantics) is the implementation."""
+
+    def get(self, tenant_id: str, run_id: str) -> OperationRun | None: ...
+    def get_lock(self, tenant_id: str, identity_hash: str) -> ActiveLock | None: ...
+    def active_locks(self, tenant_id: str) -> Iterator[ActiveLock]: ...
+    def list(
+        self,
+        tenant_id: str,
+        run_filter: RunFilter,
+        *,
+        limit: int,
+        after_row_key: str | None = None,
+    ) -> tuple[list[OperationRun], str | None]: ...
+    def create_with_lock(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun: ...
+    def replace(self, run: OperationRun) -> OperationRun: ...
+    def replace_and_release(
+        self, run: OperationRun, lock: ActiveLock | None, extra: ExtraRows = ()
+    ) -> OperationRun: ...
+    def delete_lock(self, lock: ActiveLock) -> bool: ...
+    def outbox(self, tenant_id: str, run_id: str | None = None) -> Sequence[OutboxRow]: ...
+    def remove_outbox(self, row: OutboxRow) -> None: ...
+    def note_tenant(self, tenant_id: str) -> None: ...
+    def tenants_with_runs(self) -> Iterator[str]: ...
+
+
 def _if_match(etag: str | None) -> dict[str, Any]:
     if etag is None:
         raise ValueError("a conditional write needs the ETag it was read with")
@@ -59,6 +113,8 @@ def _unavailable(error: Exception) -> StorageUnavailable:
 class RunStore:
     def __init__(self, table: TableClient) -> None:
         self._table = table
+        # Tenants this process already put in the index: one write per tenant per process.
+        self._noted: set[str] = set()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -129,8 +185,9 @@ class RunStore:
 
     # -- writes --------------------------------------------------------------------------
 
-    def create_with_lock(self, run: OperationRun) -> OperationRun:
-        """Insert the run row and its lock row atomically; LockHeld if the lock exists."""
+    def create_with_lock(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun:
+        """Insert the run row, its lock row and `extra` rows atomically; LockHeld if the
+        lock exists."""
         entity = run_to_entity(run)
         lock = {
             "PartitionKey": run.tenant_id,
@@ -141,7 +198,9 @@ class RunStore:
             "CreatedAt": run.created_at,
         }
         try:
-            results = self._table.submit_transaction([("create", entity), ("create", lock)])
+            results = self._table.submit_transaction(
+                [("create", entity), ("create", lock), *(("create", row) for row in extra)]
+            )
         except TableTransactionError as error:
             code = getattr(error, "error_code", None)
             if code == "EntityAlreadyExists" and getattr(error, "index", None) == 1:
@@ -165,18 +224,26 @@ class RunStore:
             raise _unavailable(error) from error
         return _with_etag(run, metadata.get("etag"))
 
-    def replace_and_release(self, run: OperationRun, lock: ActiveLock | None) -> OperationRun:
-        """Terminal write: the run (If-Match) and the deletion of its lock (If-Match), atomic."""
-        if lock is None:
+    def replace_and_release(
+        self, run: OperationRun, lock: ActiveLock | None, extra: ExtraRows = ()
+    ) -> OperationRun:
+        """Terminal write: the run (If-Match), the deletion of its lock (If-Match) and the
+        insertion of `extra` rows, in one transaction."""
+        if lock is None and not extra:
             return self.replace(run)
         operations: list[Any] = [
             ("update", run_to_entity(run), {"mode": UpdateMode.REPLACE, **_if_match(run.etag)}),
-            (
-                "delete",
-                {"PartitionKey": lock.tenant_id, "RowKey": lock_row_key(lock.identity_hash)},
-                _if_match(lock.etag),
-            ),
         ]
+        if lock is not None:
+            operations.append(
+                (
+                    "delete",
+                    {"PartitionKey": lock.tenant_id, "RowKey": lock_row_key(lock.identity_hash)},
+                    _if_match(lock.etag),
+                )
+            )
+        # Upsert: a retried terminal write after an ambiguous one finds its row there.
+        operations.extend(("upsert", row, {"mode": UpdateMode.REPLACE}) for row in extra)
         try:
             results = self._table.submit_transaction(operations)
         except TableTransactionError as error:
@@ -186,6 +253,60 @@ class RunStore:
         except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
             raise _unavailable(error) from error
         return _with_etag(run, results[0].get("etag"))
+
+    # -- outbox and tenant index ------------------------------------------------------------
+
+    def outbox(self, tenant_id: str, run_id: str | None = None) -> Sequence[OutboxRow]:
+        """Notices not yet handed on: the tenant's, or one run's (a RowKey range either way)."""
+        lo, hi = outbox_run_range(run_id) if run_id else OUTBOX_RANGE
+        entities = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": tenant_id, "lo": lo, "hi": hi},
+        )
+        try:
+            return [
+                OutboxRow(
+                    tenant_id=e["PartitionKey"],
+                    row_key=e["RowKey"],
+                    run_id=e["RunId"],
+                    event=e["Event"],
+                    created_at=_aware(e["CreatedAt"]),
+                    etag=(getattr(e, "metadata", {}) or {}).get("etag"),
+                )
+                for e in entities
+            ]
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
+
+    def remove_outbox(self, row: OutboxRow) -> None:
+        """Handed on: delete it (gone already is fine; the downstream is idempotent)."""
+        try:
+            self._table.delete_entity(row.tenant_id, row.row_key)
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
+
+    def note_tenant(self, tenant_id: str) -> None:
+        """Index a tenant that has runs, before its first run is written (the reaper walks
+        this index, so a tenant started through membership alone is never missed)."""
+        if tenant_id in self._noted:
+            return
+        try:
+            self._table.upsert_entity(
+                {"PartitionKey": TENANT_INDEX_PARTITION, "RowKey": tenant_id, "Kind": "tenant"}
+            )
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
+        self._noted.add(tenant_id)
+
+    def tenants_with_runs(self) -> Iterator[str]:
+        entities = self._table.query_entities(
+            "PartitionKey eq @pk", parameters={"pk": TENANT_INDEX_PARTITION}, select=["RowKey"]
+        )
+        try:
+            for entity in entities:
+                yield entity["RowKey"]
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
 
     def delete_lock(self, lock: ActiveLock) -> bool:
         """Remove a stale lock only if nobody touched it since it was read.
@@ -215,6 +336,12 @@ class RunStore:
             run_id=entity["RunId"],
             etag=metadata.get("etag"),
         )
+
+
+def _aware(value: Any) -> datetime:
+    result = parse_datetime(value)
+    assert result is not None  # noqa: S101 - written on every outbox row
+    return result
 
 
 def _with_etag(run: OperationRun, etag: str | None) -> OperationRun:
