@@ -110,6 +110,11 @@ class MemoryQueue:
             visible = [m for m in self._messages.values() if m.next_visible_on <= now]
             return sorted(visible, key=lambda m: (m.next_visible_on, m.id))[:max_messages]
 
+    def inner_messages(self) -> list[MemoryMessage]:
+        """Every message, visible or not (tests look at what was scheduled)."""
+        with self._lock:
+            return list(self._messages.values())
+
     def pending(self) -> int:
         """Messages left, visible or not (a test's "is everything delivered")."""
         with self._lock:
