@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview screenshots hooks lock audit clean
+.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview chaos screenshots hooks lock audit clean
 
 CHROMIUM   := /usr/bin/chromium
 
@@ -88,6 +88,11 @@ bench-overview: deps
 # The README's pictures, from demo data in Chromium, into docs/screenshots/.
 screenshots: deps
 	README_SCREENSHOTS=1 $(PY) -m pytest tests/browser/test_readme_screenshots.py -q
+
+# A bounded soak (stops itself within 10 minutes): two hosts killed and restarted, Azurite
+# bounced, Graph storms; then the invariants from the tables, as one line. Not in `make test`.
+chaos: deps
+	$(PY) -m bench.chaos
 
 # Azurite (.azurite/), the local Entra/Graph (.localcloud/), local.settings.json from the
 # sample when missing, the demo tenants and members, then the host on :7071. Ctrl-C stops all.

@@ -1,4 +1,5 @@
-"""The notification part of the composition root: the emitter the run service calls, the
+"""The notification part of the composition root: the sink the run outbox hands notices to,
+the
 queue worker, and the stores the /api/me routes read."""
 
 from __future__ import annotations
