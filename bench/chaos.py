@@ -48,8 +48,8 @@ from tests.azurite import Azurite as RunningAzurite
 from tests.azurite import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-BUDGET_SECONDS = 540  # the whole soak, drain included: well inside 10 minutes
-START_PHASE_SECONDS = 200
+BUDGET_SECONDS = 480  # the whole soak, drain included: well inside 10 minutes
+START_PHASE_SECONDS = 170
 RUNS_TO_START = 320
 KILL_EVERY_SECONDS = 20
 LEASE_SECONDS = 8
@@ -70,6 +70,7 @@ SETTINGS = {
     "RUN_MAX_RETRY_AFTER_SECONDS": "3",
     "NOTIFY_RETRY_BASE_SECONDS": "1",
     "NOTIFY_MAX_ATTEMPTS": "8",
+    "NOTIFY_SEND_LEASE_SECONDS": "15",
     "ENABLE_DIAGNOSTIC_RUN_TYPES": "true",
     "AUTO_PROVISION_STORAGE": "true",
 }
@@ -252,6 +253,7 @@ def start_some(services: Any, figures: Figures, rng: random.Random) -> None:
     tenant = rng.choice(TENANTS)
     who = ROBOT if rng.random() < 0.15 else rng.choice(PEOPLE)
     roll = rng.random()
+    inputs: dict[str, Any]
     if roll < 0.15:
         run_type, inputs = "directory_groups.sync", {}
     elif roll < 0.3:
@@ -418,12 +420,15 @@ def report(storage: StorageClients, cloud: LocalCloud, figures: Figures, began: 
     reaped_codes = {FailureCode.LEASE_EXPIRED, FailureCode.STALE_QUEUED, FailureCode.DISPATCH_LOST}
     reaped = sum(1 for r in runs if r.failures and r.failures[-1].code in reaped_codes)
     stuck = sum(1 for r in runs if r.is_active)
+    details = [f"active: {r.id} {r.status.value} attempt {r.attempt}" for r in runs if r.is_active]
     stuck += sum(_count(runs_table, t, LOCK_RANGE) + _count(runs_table, t, OUTBOX_RANGE)
                  for t in TENANTS)  # fmt: skip
     deliveries = storage.table(NOTIFICATION_DELIVERIES_TABLE)
     for run in runs:  # a delivery claim left `sending`: nobody was told (PK = run id)
         claims = deliveries.query_entities("PartitionKey eq @pk", parameters={"pk": run.id})
-        stuck += sum(1 for e in claims if e.get("State") == "sending")
+        sending = [e["RowKey"] for e in claims if e.get("State") == "sending"]
+        stuck += len(sending)
+        details.extend(f"sending: {run.id} {key}" for key in sending)
     lost = 0
     for run in runs:
         if not run.initiator.is_human or run.is_active:
@@ -432,8 +437,12 @@ def report(storage: StorageClients, cloud: LocalCloud, figures: Figures, began: 
             "PartitionKey eq @pk", parameters={"pk": run.initiator.id}, select=["NotificationId"])
             if e["NotificationId"].startswith(run.id)}  # fmt: skip
         dispatch_failed = any(f.code == FailureCode.DISPATCH_FAILED for f in run.failures)
-        lost += f"{run.id}.completed" not in notices
-        lost += (f"{run.id}.queued" not in notices) != dispatch_failed
+        if f"{run.id}.completed" not in notices:
+            lost += 1
+            details.append(f"no completed notice: {run.id} {run.outcome.value}")
+        if (f"{run.id}.queued" not in notices) != dispatch_failed:
+            lost += 1
+            details.append(f"queued notice wrong: {run.id} {[f.code for f in run.failures]}")
     mails = Counter(
         run.id for mail in cloud.sent_mail() for run in runs if run.id in json.dumps(mail.message)
     )
@@ -443,6 +452,15 @@ def report(storage: StorageClients, cloud: LocalCloud, figures: Figures, began: 
     duplicate_notices = sum(n - 1 for n in mails.values() if n > 1) + sum(
         n - 1 for n in cards.values() if n > 1
     )
+    for tenant in TENANTS:
+        for key_range, what in ((LOCK_RANGE, "lock"), (OUTBOX_RANGE, "outbox")):
+            rows = runs_table.query_entities(
+                "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+                parameters={"pk": tenant, "lo": key_range[0], "hi": key_range[1]},
+            )
+            details.extend(f"{what} left: {e['RowKey']}" for e in rows)
+    for line in details:
+        print(f"chaos detail: {line}", file=sys.stderr)
     completed = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
     return (
         f"chaos: runs started {len(runs)} (completed: {completed}), kills {figures.kills},"

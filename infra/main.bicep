@@ -250,6 +250,7 @@ var appSettings = {
   NOTIFY_MAIL_CLIENT_SECRET: empty(notifyMailClientId) ? '' : '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${notifyMailSecretName})'
   NOTIFY_TEAMS_WEBHOOK_URL: empty(notifyTeamsWebhookSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${notifyTeamsWebhookSecretName})'
   NOTIFY_MAX_ATTEMPTS: '6'
+  NOTIFY_SEND_LEASE_SECONDS: '300'
   NOTIFY_RETRY_BASE_SECONDS: '30'
   // App Service Authentication's client secret (read by the platform, not the app).
   MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: apiClientSecretReference

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     # A Teams Workflows webhook URL (it carries a signature: a secret, from Key Vault).
     notify_teams_webhook_url: str = Field(default="", repr=False)
     notify_max_attempts: int = Field(default=6, ge=1, le=20)
+    # A delivery claim older than this is presumed dead (its worker crashed mid-send).
+    notify_send_lease_seconds: int = Field(default=300, ge=5)
     notify_retry_base_seconds: float = Field(default=30.0, ge=0)
     # Retention: completed runs older than this are purged by the retention timer.
     run_retention_days: int = Field(default=90, ge=1)

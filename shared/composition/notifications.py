@@ -32,9 +32,6 @@ from shared.runs.store import RunStore
 from shared.storage import StorageClients
 from shared.tenants import TenantStore
 
-# A claim older than this is presumed dead (its worker crashed mid-send).
-SEND_LEASE = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class NotificationServices:
@@ -94,7 +91,10 @@ def build_notifications(
         registry=registry,
         preferences=preferences,
         inbox=inbox,
-        ledger=DeliveryLedger(storage.table(NOTIFICATION_DELIVERIES_TABLE), lease=SEND_LEASE),
+        ledger=DeliveryLedger(
+            storage.table(NOTIFICATION_DELIVERIES_TABLE),
+            lease=timedelta(seconds=settings.notify_send_lease_seconds),
+        ),
         channels=channels,
         retry_queue=queue,
         view_url=view_url,

@@ -92,6 +92,12 @@ class NotificationWorker:
         except ValidationError:
             log.error("dropping unreadable notification message (%d bytes)", len(body))
             return
+        self._handle(message)
+        if message.channel is None:
+            # Handled: the run's outbox row is done (until now the reaper would resend it).
+            self._runs.remove_notice(message.tenant_id, message.run_id, message.event.value)
+
+    def _handle(self, message: NotificationMessage) -> None:
         run = self._runs.get(message.tenant_id, message.run_id)
         if run is None or not run.initiator.is_human:
             return

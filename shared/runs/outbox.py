@@ -1,9 +1,10 @@
 """Transactional notices: an outbox row written in the same transaction as the run's
-transition, handed to a sink after the commit, and by a sweep for any left behind.
+transition, handed to a sink after the commit, and again by a sweep until the consumer
+(the notifications worker) has handled it and deleted the row.
 
 A notice therefore exists exactly when its transition does: a lost response, a crash
-after the commit or a failed enqueue delays it, never loses or invents it. Handing on
-is at least once; the sink's downstream (the notifications worker) is idempotent.
+after the commit, a failed enqueue or a poisoned notification message delays it, never
+loses or invents it. Handing on is at least once; the consumer is idempotent.
 """
 
 from __future__ import annotations
@@ -74,31 +75,33 @@ class Outbox:
             }
         ]
 
-    def after_commit(self, run: OperationRun) -> None:
-        """Hand on this run's pending notices, off the caller's path."""
+    def after_commit(self, run: OperationRun, event: OutboxEvent) -> None:
+        """Hand on the notice this transition committed, off the caller's path."""
         if self._sink is None or not self._sink.wants(run):
             return
-        self._run_after(lambda: self._settle_quietly(run.tenant_id, run.id))
+        self._run_after(lambda: self._send_quietly(run.tenant_id, run.id, event.value))
 
     def settle(self, tenant_id: str, run_id: str) -> int:
         """Hand on every pending notice of one run now (a redelivery of a finished run)."""
         return self._hand_on(self._store.outbox(tenant_id, run_id))
 
     def sweep(self, tenant_id: str, *, now: datetime, older_than: timedelta) -> int:
-        """Hand on the tenant's notices left behind (their after-commit step never ran)."""
+        """Hand on again the tenant's notices not handled after `older_than` (the
+        after-commit step never ran, or the message was lost or poisoned)."""
         rows = [r for r in self._store.outbox(tenant_id) if now - r.created_at > older_than]
         return self._hand_on(rows)
 
-    def _settle_quietly(self, tenant_id: str, run_id: str) -> None:
+    def _send_quietly(self, tenant_id: str, run_id: str, event: str) -> None:
+        if self._sink is None:
+            return
         try:
-            self.settle(tenant_id, run_id)
+            self._sink.send(tenant_id, run_id, event)
         except Exception:  # noqa: BLE001 - the sweep hands it on later
-            log.warning("notices of run %s left for the sweep", run_id)
+            log.warning("the %s notice of run %s is left for the sweep", event, run_id)
 
     def _hand_on(self, rows: Sequence[OutboxRow]) -> int:
         if self._sink is None:
             return 0
         for row in rows:
             self._sink.send(row.tenant_id, row.run_id, row.event)
-            self._store.remove_outbox(row)
         return len(rows)

@@ -206,7 +206,7 @@ class RunService:
                 failed = run  # the reaper re-sends it, then fails it as dispatch_lost
             raise DispatchFailed(failure.message, run=failed) from error
         self._events.run_queued(run)
-        self._outbox.after_commit(run)
+        self._outbox.after_commit(run, OutboxEvent.QUEUED)
         return run
 
     def _send(self, run: OperationRun) -> None:
@@ -379,7 +379,7 @@ class RunService:
                 continue
             log.info("run %s finished: %s", run_id, outcome.value)
             self._events.run_finished(saved)
-            self._outbox.after_commit(saved)
+            self._outbox.after_commit(saved, OutboxEvent.COMPLETED)
             return saved
         raise ConcurrentUpdate(f"could not finish run {run_id}")
 
@@ -462,8 +462,10 @@ class RunService:
                     report.stale_locks_removed += 1
                 continue
             self._reap_run(run, report, backlogged=backlogged)
+        # A notice is handled within seconds; one still here after the lost-dispatch
+        # window was lost on the way (or its message poisoned): hand it on again.
         report.notices_swept += self._outbox.sweep(
-            tenant_id, now=self._clock(), older_than=self._dispatch.redispatch_after
+            tenant_id, now=self._clock(), older_than=self._dispatch.lost_after
         )
 
     def _reap_run(self, run: OperationRun, report: ReapReport, *, backlogged: bool) -> None:

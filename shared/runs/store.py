@@ -34,6 +34,7 @@ from shared.runs.identity import (
     RUN_RANGE,
     TENANT_INDEX_PARTITION,
     lock_row_key,
+    outbox_row_key,
     outbox_run_range,
     run_row_key,
 )
@@ -95,6 +96,7 @@ class RunStorePort(Protocol):
     def delete_lock(self, lock: ActiveLock) -> bool: ...
     def outbox(self, tenant_id: str, run_id: str | None = None) -> Sequence[OutboxRow]: ...
     def remove_outbox(self, row: OutboxRow) -> None: ...
+    def remove_notice(self, tenant_id: str, run_id: str, event: str) -> None: ...
     def note_tenant(self, tenant_id: str) -> None: ...
     def tenants_with_runs(self) -> Iterator[str]: ...
 
@@ -279,11 +281,17 @@ class RunStore:
             raise _unavailable(error) from error
 
     def remove_outbox(self, row: OutboxRow) -> None:
-        """Handed on: delete it (gone already is fine; the downstream is idempotent)."""
+        """Handled: delete it (gone already is fine; the downstream is idempotent)."""
         try:
             self._table.delete_entity(row.tenant_id, row.row_key)
         except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
             raise _unavailable(error) from error
+
+    def remove_notice(self, tenant_id: str, run_id: str, event: str) -> None:
+        """The consumer handled this notice: its outbox row is done."""
+        self.remove_outbox(
+            OutboxRow(tenant_id, outbox_row_key(run_id, event), run_id, event, datetime.min)
+        )
 
     def note_tenant(self, tenant_id: str) -> None:
         """Index a tenant that has runs, before its first run is written (the reaper walks

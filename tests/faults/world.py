@@ -303,7 +303,7 @@ class World:
         tenants.upsert(ManagedTenant(TENANT, "Contoso"))
         self.email, self.teams = RecordingChannel(), RecordingChannel()
         self.notifier = NotificationWorker(
-            runs=RunStore(cast(Any, self.runs_table)),
+            runs=store,
             tenants=tenants,
             registry=self.registry,
             preferences=PreferenceStore(
