@@ -413,45 +413,12 @@ def drain(services: Any, storage: StorageClients, began: float) -> None:
 
 def report(storage: StorageClients, cloud: LocalCloud, figures: Figures, began: float) -> str:
     runs_table = storage.table(RUNS_TABLE)
-    inbox = storage.table(NOTIFICATIONS_TABLE)
     runs = [r for t in TENANTS for r in runs_of(runs_table, t)]
     outcomes = Counter(r.outcome.value for r in runs if r.is_terminal)
     redispatches = sum(max(0, r.dispatch_count - 1) for r in runs)
     reaped_codes = {FailureCode.LEASE_EXPIRED, FailureCode.STALE_QUEUED, FailureCode.DISPATCH_LOST}
     reaped = sum(1 for r in runs if r.failures and r.failures[-1].code in reaped_codes)
-    stuck = sum(1 for r in runs if r.is_active)
     details = [f"active: {r.id} {r.status.value} attempt {r.attempt}" for r in runs if r.is_active]
-    stuck += sum(_count(runs_table, t, LOCK_RANGE) + _count(runs_table, t, OUTBOX_RANGE)
-                 for t in TENANTS)  # fmt: skip
-    deliveries = storage.table(NOTIFICATION_DELIVERIES_TABLE)
-    for run in runs:  # a delivery claim left `sending`: nobody was told (PK = run id)
-        claims = deliveries.query_entities("PartitionKey eq @pk", parameters={"pk": run.id})
-        sending = [e["RowKey"] for e in claims if e.get("State") == "sending"]
-        stuck += len(sending)
-        details.extend(f"sending: {run.id} {key}" for key in sending)
-    lost = 0
-    for run in runs:
-        if not run.initiator.is_human or run.is_active:
-            continue
-        notices = {e["NotificationId"] for e in inbox.query_entities(
-            "PartitionKey eq @pk", parameters={"pk": run.initiator.id}, select=["NotificationId"])
-            if e["NotificationId"].startswith(run.id)}  # fmt: skip
-        dispatch_failed = any(f.code == FailureCode.DISPATCH_FAILED for f in run.failures)
-        if f"{run.id}.completed" not in notices:
-            lost += 1
-            details.append(f"no completed notice: {run.id} {run.outcome.value}")
-        if (f"{run.id}.queued" not in notices) != dispatch_failed:
-            lost += 1
-            details.append(f"queued notice wrong: {run.id} {[f.code for f in run.failures]}")
-    mails = Counter(
-        run.id for mail in cloud.sent_mail() for run in runs if run.id in json.dumps(mail.message)
-    )
-    cards = Counter(
-        run.id for post in cloud.teams_posts() for run in runs if run.id in json.dumps(post.body)
-    )
-    duplicate_notices = sum(n - 1 for n in mails.values() if n > 1) + sum(
-        n - 1 for n in cards.values() if n > 1
-    )
     for tenant in TENANTS:
         for key_range, what in ((LOCK_RANGE, "lock"), (OUTBOX_RANGE, "outbox")):
             rows = runs_table.query_entities(
@@ -459,6 +426,19 @@ def report(storage: StorageClients, cloud: LocalCloud, figures: Figures, began: 
                 parameters={"pk": tenant, "lo": key_range[0], "hi": key_range[1]},
             )
             details.extend(f"{what} left: {e['RowKey']}" for e in rows)
+    stuck = len(details)
+    sent = {
+        "email": Counter(
+            r.id for m in cloud.sent_mail() for r in runs if r.id in json.dumps(m.message)
+        ),
+        "teams": Counter(
+            r.id for p in cloud.teams_posts() for r in runs if r.id in json.dumps(p.body)
+        ),
+    }
+    duplicate_notices = sum(n - 1 for per in sent.values() for n in per.values() if n > 1)
+    lost, states, found = _notices(storage, runs, sent)
+    stuck += states["sending"]
+    details.extend(found)
     for line in details:
         print(f"chaos detail: {line}", file=sys.stderr)
     completed = ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
@@ -469,9 +449,52 @@ def report(storage: StorageClients, cloud: LocalCloud, figures: Figures, began: 
         f" re-dispatches {redispatches}, reaped {reaped},"
         f" duplicates {figures.duplicates + figures.active_twice}, lost {lost}, stuck {stuck},"
         f" duplicate notices {duplicate_notices}, overwritten {figures.overwritten},"
-        f" emails {sum(mails.values())}, cards {sum(cards.values())},"
+        f" emails {sum(sent['email'].values())}, cards {sum(sent['teams'].values())},"
+        f" deliveries failed {states['failed']} / unknown {states['unknown']} (shown in-app),"
         f" {time.monotonic() - began:.0f} s"
     )
+
+
+def _notices(
+    storage: StorageClients, runs: list[OperationRun], sent: dict[str, Counter[str]]
+) -> tuple[int, Counter[str], list[str]]:
+    """Per person and run: one queued (unless its dispatch failed) and one completed
+    in-app notice; per external channel, sent once or failed/unknown and shown in-app."""
+    inbox = storage.table(NOTIFICATIONS_TABLE)
+    deliveries = storage.table(NOTIFICATION_DELIVERIES_TABLE)
+    people = {r.initiator.id for r in runs if r.initiator.is_human}
+    notices = {
+        e["NotificationId"]: e
+        for person in people
+        for e in inbox.query_entities("PartitionKey eq @pk", parameters={"pk": person})
+    }
+    lost, states, found = 0, Counter[str](), []
+    for run in runs:
+        claims = {
+            str(e["RowKey"]): str(e.get("State"))
+            for e in deliveries.query_entities("PartitionKey eq @pk", parameters={"pk": run.id})
+        }
+        states.update(claims.values())
+        if not run.initiator.is_human or run.is_active:
+            continue
+        dispatch_failed = any(f.code == FailureCode.DISPATCH_FAILED for f in run.failures)
+        if (f"{run.id}.queued" in notices) == dispatch_failed:
+            lost += 1
+            found.append(f"queued notice wrong: {run.id} {[f.code for f in run.failures]}")
+        completed = notices.get(f"{run.id}.completed")
+        if completed is None:
+            lost += 1
+            found.append(f"no completed notice: {run.id} {run.outcome.value}")
+            continue
+        for channel in ("email", "teams"):
+            if sent[channel][run.id]:
+                continue
+            state = claims.get(f"completed~{channel}")
+            shown = channel in (completed.get("DeliveryProblems") or "")
+            if state not in ("failed", "unknown") or not shown:
+                lost += 1
+                found.append(f"{channel} silently dropped: {run.id} (ledger {state})")
+    return lost, states, found
 
 
 if __name__ == "__main__":
