@@ -304,7 +304,7 @@ def main() -> int:
         )
         host_json_path = work / "host.json"
         host_json_path.write_text(json.dumps(host_json))
-        seed_demo(azurite.connection_string)
+        seed_demo(StorageClients.from_connection_string(azurite.connection_string))
         hosts = [
             Host(free_port(), settings_path, host_json_path, work / f"host{i}.log")
             for i in range(2)
@@ -318,10 +318,11 @@ def main() -> int:
                 "a host",
             )
         with environment(values):
-            from shared.composition import build_services
+            from shared.composition.root import Overrides, build_foundation
+            from shared.composition.services import build_services
             from shared.config import Settings
 
-            services = build_services(Settings())
+            services = build_services(build_foundation(Overrides(settings=Settings())))
             storage = StorageClients.from_connection_string(azurite.connection_string)
             with Observer(storage, figures) as observer:
                 soak(services, hosts, azurite, cloud, figures, rng, began)

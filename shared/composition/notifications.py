@@ -1,6 +1,5 @@
 """The notification part of the composition root: the sink the run outbox hands notices to,
-the
-queue worker, and the stores the /api/me routes read."""
+the queue worker, and the stores the /api/me routes read."""
 
 from __future__ import annotations
 
