@@ -539,7 +539,7 @@ class World:
                 active[run.identity_hash].append(run.id)
             if run.status is RunStatus.QUEUED:
                 age = self.now - (run.dispatched_at or run.created_at)
-                if age > POLICY.lost_after + REAPER_PERIOD * 2:
+                if age > POLICY.lost_after + REAPER_PERIOD:
                     self.violations.append(f"{run.id}: queued {age} after its last send")
             if run.is_terminal:
                 seen = (run.outcome, run.completed_at, tuple(run.failures), run.result)
