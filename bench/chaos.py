@@ -53,6 +53,8 @@ START_PHASE_SECONDS = 170
 RUNS_TO_START = 320
 KILL_EVERY_SECONDS = 20
 LEASE_SECONDS = 8
+# A killed host's in-flight messages come back after this (the Functions host: 10 min).
+MESSAGE_LEASE_SECONDS = 20
 TENANTS = (CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID)
 PEOPLE = [
     Initiator(id=f"c4a05000-0000-4000-8000-00000000000{i}", name=f"Person {i}",
@@ -133,6 +135,7 @@ class Host:
                     sys.executable, "-m", "devhost", "serve", "--port", str(self.port),
                     "--script-root", str(ROOT), "--settings", str(self.settings),
                     "--host-json", str(self.host_json), "--log-level", "WARNING",
+                    "--message-lease", str(MESSAGE_LEASE_SECONDS),
                 ],
                 cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
@@ -400,16 +403,27 @@ def reap(services: Any) -> None:
 
 
 def drain(services: Any, storage: StorageClients, began: float) -> None:
-    """Faults off; the reaper keeps ticking until nothing is active or pending."""
+    """Faults off; the reaper keeps ticking until nothing is active, pending or claimed."""
     runs = storage.table(RUNS_TABLE)
     while time.monotonic() - began < BUDGET_SECONDS:
         reap(services)
         with suppress(Exception):
             busy = sum(_count(runs, t, LOCK_RANGE) + _count(runs, t, OUTBOX_RANGE) for t in TENANTS)
             queue = storage.queue("notifications").get_queue_properties()
-            if busy == 0 and queue.approximate_message_count == 0:
+            if busy == 0 and queue.approximate_message_count == 0 and not _sending(storage):
                 return
         time.sleep(3)
+
+
+def _sending(storage: StorageClients) -> bool:
+    """A delivery claim still `sending` (its message comes back when the host's hold ends)."""
+    deliveries = storage.table(NOTIFICATION_DELIVERIES_TABLE)
+    for tenant in TENANTS:
+        for run in runs_of(storage.table(RUNS_TABLE), tenant):
+            claims = deliveries.query_entities("PartitionKey eq @pk", parameters={"pk": run.id})
+            if any(e.get("State") == "sending" for e in claims):
+                return True
+    return False
 
 
 def report(storage: StorageClients, cloud: LocalCloud, figures: Figures, began: float) -> str:
