@@ -25,9 +25,10 @@ LOCK_PREFIX = "active~"
 # "~" + 1 sorts after every key with the prefix: ranges are [prefix, prefix_end).
 RUN_RANGE = (RUN_PREFIX, "run\x7f")
 LOCK_RANGE = (LOCK_PREFIX, "active\x7f")
-# Notices not yet handed to the notifications queue, written in the run's transactions.
-OUTBOX_PREFIX = "outbox~"
-OUTBOX_RANGE = (OUTBOX_PREFIX, "outbox\x7f")
+# Notices not yet handled by the notifications worker, written in the run's transactions.
+# "~" sorts after every other key we use: reads of the lock and run ranges never see them.
+OUTBOX_PREFIX = "~outbox~"
+OUTBOX_RANGE = (OUTBOX_PREFIX, "~outbox\x7f")
 # The partition of the runs table that indexes tenants with runs (RowKey = tenant id).
 # Tenant ids are GUIDs, so it can never be a tenant's partition.
 TENANT_INDEX_PARTITION = "~tenants"

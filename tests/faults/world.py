@@ -33,7 +33,7 @@ from shared.persistence.memory_table import MemoryTable
 from shared.runs.context import RunContext
 from shared.runs.dispatch import QueueDispatcher, RunMessage
 from shared.runs.entity import run_from_entity
-from shared.runs.identity import RUN_RANGE
+from shared.runs.identity import LOCK_PREFIX, OUTBOX_PREFIX, RUN_RANGE
 from shared.runs.model import ACTIVE, FailureCode, Initiator, OperationRun, RunStatus
 from shared.runs.outbox import Outbox, inline
 from shared.runs.service import DispatchPolicy, RunService
@@ -157,7 +157,7 @@ def classify_runs(inner: MemoryTable, op: str, args: tuple[Any, ...], kw: dict[s
         return _run_row_changes(inner, args[0])
     if op == "upsert_entity" and args[0]["PartitionKey"] == "~tenants":
         return "start.tenant_index"
-    if op == "delete_entity" and str(args[1] if len(args) > 1 else "").startswith("outbox~"):
+    if op == "delete_entity" and str(args[1] if len(args) > 1 else "").startswith(OUTBOX_PREFIX):
         return "outbox.remove"
     if op == "get_entity" and str(args[1]).startswith("run~"):
         return "run.read"
@@ -511,7 +511,7 @@ class World:
             self.now = max(self.now + timedelta(seconds=1), min(upcoming))
 
     def quiet(self) -> bool:
-        outbox = [e for e in self.runs_table.rows(TENANT) if e["RowKey"].startswith("outbox~")]
+        outbox = [e for e in self.runs_table.rows(TENANT) if e["RowKey"].startswith(OUTBOX_PREFIX)]
         return (
             not self.actions
             and self.runs_queue.pending() == 0
@@ -552,7 +552,9 @@ class World:
     def final_violations(self) -> list[str]:
         problems = list(dict.fromkeys(self.violations))
         rows = self.runs_table.rows(TENANT)
-        leftovers = [e["RowKey"] for e in rows if e["RowKey"].startswith(("active~", "outbox~"))]
+        leftovers = [
+            e["RowKey"] for e in rows if e["RowKey"].startswith((LOCK_PREFIX, OUTBOX_PREFIX))
+        ]
         if leftovers:
             problems.append(f"rows left behind: {leftovers}")
         for run in self.runs():
