@@ -10,7 +10,7 @@ PY     := $(VENV)/bin/python
 STAMP_PY   := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview bench-worker bench-capacity bench-index bench-latency bench-run-types screenshots hooks lock audit clean
+.PHONY: test dev deps lint typecheck contracts pytest bench bench-http bench-overview bench-worker bench-capacity bench-index bench-latency bench-run-types chaos screenshots hooks lock audit clean
 
 CHROMIUM   := /usr/bin/chromium
 
@@ -109,6 +109,11 @@ bench-run-types: deps
 # The start rates at which platform limits bind (pure arithmetic; docs/capacity.md).
 bench-capacity: deps
 	$(PY) -m bench.capacity_model
+
+# A bounded soak (stops itself within 10 minutes): two hosts killed and restarted, Azurite
+# bounced, Graph storms; then the invariants from the tables, as one line. Not in `make test`.
+chaos: deps
+	$(PY) -m bench.chaos
 
 # Azurite (.azurite/), the local Entra/Graph (.localcloud/), local.settings.json from the
 # sample when missing, the demo tenants and members, then the host on :7071. Ctrl-C stops all.

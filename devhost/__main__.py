@@ -19,6 +19,7 @@ from devhost import dev
 from devhost.host import DevHost
 from devhost.http_server import DEFAULT_MAX_BODY_BYTES
 from devhost.loader import HttpFunction, QueueFunction, TimerFunction, import_app
+from devhost.queue_listener import DEFAULT_MESSAGE_LEASE
 from devhost.routes import join_prefix
 from devhost.settings import LocalSettings
 
@@ -43,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="request body cap (default FUNCTIONS_REQUEST_BODY_SIZE_LIMIT or 100 MB)",
     )
     serve.add_argument("--grace", type=float, default=30.0, help="shutdown grace, seconds")
+    serve.add_argument(
+        "--message-lease",
+        type=int,
+        default=DEFAULT_MESSAGE_LEASE,
+        help="seconds a fetched queue message stays invisible if this host dies (default"
+        " 600, as the Functions host; `make chaos` compresses it)",
+    )
     serve.add_argument("--log-level", default="INFO")
     dev.add_commands(commands)
     return parser
@@ -64,6 +72,7 @@ def serve(args: argparse.Namespace) -> int:
         workers=not args.no_workers,
         max_body_bytes=args.max_body_bytes or _body_limit_setting(),
         shutdown_grace=args.grace,
+        message_lease=getattr(args, "message_lease", DEFAULT_MESSAGE_LEASE),
         easy_auth=getattr(args, "easy_auth", None),  # `dev` sets it; bare `serve` has none
     )
     stop = threading.Event()

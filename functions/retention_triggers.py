@@ -17,7 +17,8 @@ bp = func.Blueprint()
 @bp.timer_trigger(arg_name="timer", schedule="0 17 * * * *", run_on_startup=False)
 def run_retention(timer: func.TimerRequest) -> None:
     svc = services()
-    report = svc.retention.purge(t.tenant_id for t in svc.tenants.all())
+    # Every tenant with runs, not only those with a Tenants row (membership suffices).
+    report = svc.retention.purge(svc.runs.tenants_with_runs(t.tenant_id for t in svc.tenants.all()))
     log.info(
         "retention: %d tenants, %d runs deleted in %d transactions, %d skipped (active), "
         "%d skipped (changed), %d notifications, %d deliveries, %d ledger rows, "

@@ -32,12 +32,18 @@ def run_poison(msg: func.QueueMessage) -> None:
 @bp.timer_trigger(arg_name="timer", schedule="0 */5 * * * *", run_on_startup=False)
 def run_reaper(timer: func.TimerRequest) -> None:
     svc = services()
-    report = svc.runs.reap(t.tenant_id for t in svc.tenants.all())
+    # Every tenant with runs, not only those with a Tenants row (membership suffices).
+    report = svc.runs.reap(svc.runs.tenants_with_runs(t.tenant_id for t in svc.tenants.all()))
     log.info(
-        "reaper: %d tenants, %d active, %d stale queued, %d lease expired, %d orphan locks",
+        "reaper: %d tenants (%d failed), %d active, %d re-dispatched, %d dispatch lost,"
+        " %d stale queued, %d lease expired, %d orphan locks, %d notices swept",
         report.tenants,
+        report.tenant_errors,
         report.locks_seen,
+        len(report.redispatched),
+        len(report.dispatch_lost),
         len(report.stale_queued),
         len(report.lease_expired),
         report.stale_locks_removed,
+        report.notices_swept,
     )

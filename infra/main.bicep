@@ -217,6 +217,10 @@ var appSettings = {
   // The run flow.
   RUN_LEASE_SECONDS: '600'
   RUN_STALE_QUEUED_SECONDS: '3600'
+  RUN_REDISPATCH_SECONDS: '10'
+  RUN_DISPATCH_LOST_SECONDS: '60'
+  RUN_MAX_REDISPATCHES: '3'
+  RUN_MAX_RETRY_AFTER_SECONDS: '300'
   RUN_PROGRESS_MIN_INTERVAL_SECONDS: '2'
   RUN_RETENTION_DAYS: string(runRetentionDays)
   RETENTION_MAX_RUNS_PER_INVOCATION: '2000'
@@ -246,6 +250,7 @@ var appSettings = {
   NOTIFY_MAIL_CLIENT_SECRET: empty(notifyMailClientId) ? '' : '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${notifyMailSecretName})'
   NOTIFY_TEAMS_WEBHOOK_URL: empty(notifyTeamsWebhookSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${keyVault.outputs.name};SecretName=${notifyTeamsWebhookSecretName})'
   NOTIFY_MAX_ATTEMPTS: '6'
+  NOTIFY_SEND_LEASE_SECONDS: '300'
   NOTIFY_RETRY_BASE_SECONDS: '30'
   // App Service Authentication's client secret (read by the platform, not the app).
   MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: apiClientSecretReference

@@ -57,8 +57,16 @@ class Settings(BaseSettings):
     storage_connection_string_setting: str = Field(
         default="UseDevelopmentStorage=true", alias="AzureWebJobsStorage"
     )
-    run_lease_seconds: int = Field(default=600, ge=30)
-    run_stale_queued_seconds: int = Field(default=3600, ge=60)
+    run_lease_seconds: int = Field(default=600, ge=3)
+    run_stale_queued_seconds: int = Field(default=3600, ge=10)
+    # Dispatch recovery: a deduplicated start re-sends a queued run's message last sent
+    # longer ago than this; the reaper re-sends past the second window, at most
+    # RUN_MAX_REDISPATCHES times, then fails the run as dispatch_lost.
+    run_redispatch_seconds: float = Field(default=10.0, ge=0.5)
+    run_dispatch_lost_seconds: float = Field(default=60.0, ge=1)
+    run_max_redispatches: int = Field(default=3, ge=0, le=20)
+    # A Graph Retry-After postpones a run's next delivery by at most this.
+    run_max_retry_after_seconds: float = Field(default=300.0, ge=1)
     run_progress_min_interval_seconds: float = Field(default=2.0, ge=0)
     auto_provision_storage: bool = False
     # Registers diagnostics.noop (tests and benchmarks only; off in production).
@@ -108,6 +116,8 @@ class Settings(BaseSettings):
     # A Teams Workflows webhook URL (it carries a signature: a secret, from Key Vault).
     notify_teams_webhook_url: str = Field(default="", repr=False)
     notify_max_attempts: int = Field(default=6, ge=1, le=20)
+    # A delivery claim older than this is presumed dead (its worker crashed mid-send).
+    notify_send_lease_seconds: int = Field(default=300, ge=5)
     notify_retry_base_seconds: float = Field(default=30.0, ge=0)
     # Retention: completed runs older than this are purged by the retention timer.
     run_retention_days: int = Field(default=90, ge=1)
@@ -159,6 +169,14 @@ class Settings(BaseSettings):
     @property
     def stale_queued_after(self) -> timedelta:
         return timedelta(seconds=self.run_stale_queued_seconds)
+
+    @property
+    def redispatch_after(self) -> timedelta:
+        return timedelta(seconds=self.run_redispatch_seconds)
+
+    @property
+    def dispatch_lost_after(self) -> timedelta:
+        return timedelta(seconds=self.run_dispatch_lost_seconds)
 
 
 @lru_cache(maxsize=1)

@@ -1,5 +1,5 @@
-"""The notification part of the composition root: the emitter the run service calls, the
-queue worker, and the stores the /api/me routes read."""
+"""The notification part of the composition root: the sink the run outbox hands notices to,
+the queue worker, and the stores the /api/me routes read."""
 
 from __future__ import annotations
 
@@ -30,9 +30,6 @@ from shared.runs.model import OperationRun
 from shared.runs.store import RunStore
 from shared.storage import StorageClients
 from shared.tenants import TenantStore
-
-# A claim older than this is presumed dead (its worker crashed mid-send).
-SEND_LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -93,7 +90,10 @@ def build_notifications(
         registry=registry,
         preferences=preferences,
         inbox=inbox,
-        ledger=DeliveryLedger(storage.table(NOTIFICATION_DELIVERIES_TABLE), lease=SEND_LEASE),
+        ledger=DeliveryLedger(
+            storage.table(NOTIFICATION_DELIVERIES_TABLE),
+            lease=timedelta(seconds=settings.notify_send_lease_seconds),
+        ),
         channels=channels,
         retry_queue=queue,
         view_url=view_url,

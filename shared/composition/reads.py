@@ -9,6 +9,7 @@ cancel) use the full side's RunService, which carries the registry and the event
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from shared.api.access import Access
@@ -43,8 +44,11 @@ from shared.storage import StorageClients
 class ReadOnlyDispatch:
     """The read side never starts a run; if it ever tried, it would fail loudly."""
 
-    def send(self, message: RunMessage) -> None:
+    def send(self, message: RunMessage, *, delay: int | None = None) -> None:
         raise RuntimeError("the API read side cannot dispatch runs")
+
+    def backlog_age(self, now: datetime) -> timedelta | None:
+        return None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ from shared.restore.ledger import RestoreLedger
 from shared.retention import RetentionPolicy, RetentionTables, RunRetention
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.links import Links
-from shared.runs.service import RunService
+from shared.runs.outbox import Outbox
+from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
 from shared.storage import StorageClients
@@ -134,14 +135,23 @@ def build_services(base: Foundation) -> Services:
         registry,
         lease=settings.run_lease,
         stale_queued_after=settings.stale_queued_after,
-        # Queued and finished events go to the notifications queue, never inline.
-        events=RunMetricsEvents(notifications.emitter),
+        events=RunMetricsEvents(),
+        # Queued and finished notices are committed with the run, then queued, never inline.
+        outbox=Outbox(store, notifications.emitter),
+        dispatch=DispatchPolicy(
+            redispatch_after=settings.redispatch_after,
+            lost_after=settings.dispatch_lost_after,
+            max_redispatches=settings.run_max_redispatches,
+        ),
         clock=base.clock,
     )
     worker = RunWorker(
         runs,
         registry,
-        retry=RetryPolicy(max_deliveries=host_max_dequeue_count()),
+        retry=RetryPolicy(
+            max_deliveries=host_max_dequeue_count(),
+            max_retry_after=settings.run_max_retry_after_seconds,
+        ),
         progress_interval=settings.run_progress_min_interval_seconds,
     )
     return Services(

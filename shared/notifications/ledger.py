@@ -47,6 +47,8 @@ class Claim:
     result: ClaimResult
     attempt: int = 0
     etag: str | None = None
+    lease_until: datetime | None = None
+    """For BUSY: when the other worker's claim runs out (look again then)."""
 
 
 class DeliveryLedger:
@@ -84,7 +86,7 @@ class DeliveryLedger:
         if state in ("sent", "failed", "unknown"):
             return Claim(ClaimResult.DONE, attempts)
         if state == "sending" and row["LeaseUntil"] > now:
-            return Claim(ClaimResult.BUSY, attempts)
+            return Claim(ClaimResult.BUSY, attempts, lease_until=row["LeaseUntil"])
         if state == "sending":
             changed = self._swap(row, {"State": "unknown", "UpdatedAt": now})
             return Claim(ClaimResult.IN_DOUBT if changed else ClaimResult.BUSY, attempts)

@@ -11,6 +11,7 @@ doubt (the service may have delivered it) is never retried: the ledger marks it
 from __future__ import annotations
 
 import logging
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -91,6 +92,12 @@ class NotificationWorker:
         except ValidationError:
             log.error("dropping unreadable notification message (%d bytes)", len(body))
             return
+        self._handle(message)
+        if message.channel is None:
+            # Handled: the run's outbox row is done (until now the reaper would resend it).
+            self._runs.remove_notice(message.tenant_id, message.run_id, message.event.value)
+
+    def _handle(self, message: NotificationMessage) -> None:
         run = self._runs.get(message.tenant_id, message.run_id)
         if run is None or not run.initiator.is_human:
             return
@@ -157,6 +164,13 @@ class NotificationWorker:
         if claim.result is ClaimResult.IN_DOUBT:
             self._problem(run, event, f"{channel.value}: delivery unknown (interrupted)")
             return
+        if claim.result is ClaimResult.BUSY and claim.lease_until is not None:
+            # Another worker holds a live claim, or one died holding it (its `retry` was
+            # never recorded). Look again when the claim runs out: then it is either done
+            # or marked unknown and shown in-app, never silently left `sending`.
+            wait = (claim.lease_until - now).total_seconds()
+            self._schedule_channel(run, event, channel, claim.attempt, wait + 1)
+            return
         if claim.result is not ClaimResult.ACQUIRED:
             return
         recipient = Recipient(run.initiator.id, run.initiator.name, run.initiator.email)
@@ -170,15 +184,8 @@ class NotificationWorker:
             self._ledger.record(
                 run.id, event, channel, claim, state="retry", now=self._clock(), error=reason
             )
-            retry = NotificationMessage(
-                event=event,
-                run_id=run.id,
-                tenant_id=run.tenant_id,
-                channel=channel,
-                attempt=claim.attempt + 1,
-            )
-            self._retry_queue.send_message(
-                retry.model_dump_json(), visibility_timeout=self._schedule.delay(claim.attempt)
+            self._schedule_channel(
+                run, event, channel, claim.attempt + 1, self._schedule.delay(claim.attempt)
             )
             log.warning(
                 "%s for run %s failed (attempt %d): %s", channel, run.id, claim.attempt, reason
@@ -199,6 +206,25 @@ class NotificationWorker:
             self._give_up(run, event, channel, claim, reason)
         else:
             self._ledger.record(run.id, event, channel, claim, state="sent", now=self._clock())
+
+    def _schedule_channel(
+        self,
+        run: OperationRun,
+        event: NotificationEvent,
+        channel: Channel,
+        attempt: int,
+        delay: float,
+    ) -> None:
+        message = NotificationMessage(
+            event=event,
+            run_id=run.id,
+            tenant_id=run.tenant_id,
+            channel=channel,
+            attempt=max(1, attempt),
+        )
+        self._retry_queue.send_message(
+            message.model_dump_json(), visibility_timeout=max(0, math.ceil(delay))
+        )
 
     def _give_up(
         self,

@@ -60,6 +60,8 @@ def make_policy_sync(deps: OperationDeps) -> RunType:
                         seen += len(page)
                 per_kind[name] = seen
                 if ctx.counts["failed"] == failed_before:
+                    # Pruning deletes rows another attempt's sync id wrote: only the owner.
+                    ctx.ensure_owned()
                     ctx.add_count("removed", deps.inventory.remove_unseen(tenant_id, kind, sync_id))
         return {"policies": per_kind, "synced_at": synced_at.isoformat()}
 

@@ -90,6 +90,7 @@ class _Restorer:
         if entry.state is LedgerState.CREATED:
             if mapped.targets:
                 assert entry.created_policy_id is not None  # noqa: S101 - CREATED has one
+                self.ctx.ensure_owned()
                 self.graph.assign(kind, entry.created_policy_id, mapped.targets)
                 self.ctx.add_count("assignments", len(mapped.targets))
             self.deps.ledger.record_assigned(entry, self.deps.clock())
@@ -119,6 +120,7 @@ class _Restorer:
                 )
             )
         if found is None:
+            ctx.ensure_owned()  # never create in the tenant for an attempt that lost the run
             try:
                 found = self.graph.create(kind, body)
             except GraphOutcomeUnknown:

@@ -3,10 +3,14 @@
 Counts are kept here and written through the service at most once per interval (a
 throttled compare-and-swap that also extends the lease), and whenever the handler checks
 for cancellation after that interval has passed, so a cancel request is seen between items.
+A heartbeat (another thread) writes the same way while the handler runs, so a long step
+that counts nothing keeps its lease; once a write finds the run lost, every later call
+raises RunLost. Destructive steps call ensure_owned() first.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -24,6 +28,11 @@ class RunLost(Exception):  # a signal, not an error
 
 
 ProgressSink = Callable[[OperationRun, dict[str, int]], OperationRun]
+OwnerCheck = Callable[[OperationRun], OperationRun]
+
+
+def _always_owned(run: OperationRun) -> OperationRun:
+    return run
 
 
 class RunContext:
@@ -35,9 +44,13 @@ class RunContext:
         min_interval: float,
         now: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
+        check_owner: OwnerCheck = _always_owned,
     ) -> None:
         self._run = run
         self._save = save_progress
+        self._check_owner = check_owner
+        self._lock = threading.RLock()
+        self._lost = False
         self._min_interval = min_interval
         self._now = now
         self._monotonic = monotonic
@@ -64,11 +77,13 @@ class RunContext:
     # -- counting ------------------------------------------------------------------------
 
     def set_total(self, total: int) -> None:
-        self.counts["total"] = total
+        with self._lock:
+            self.counts["total"] = total
         self._changed()
 
     def add_total(self, more: int) -> None:
-        self.counts["total"] = self.counts.get("total", 0) + more
+        with self._lock:
+            self.counts["total"] = self.counts.get("total", 0) + more
         self._changed()
 
     def item_succeeded(self, count: int = 1) -> None:
@@ -94,12 +109,14 @@ class RunContext:
 
     def add_count(self, name: str, count: int = 1) -> None:
         """A type's own counter (e.g. `assignments`); not part of processed."""
-        self.counts[name] = self.counts.get(name, 0) + count
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + count
         self._changed()
 
     def _bump(self, name: str, count: int) -> None:
-        self.counts[name] = self.counts.get(name, 0) + count
-        self.counts["processed"] = self.counts.get("processed", 0) + count
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + count
+            self.counts["processed"] = self.counts.get("processed", 0) + count
         self._changed()
 
     def _changed(self) -> None:
@@ -115,12 +132,44 @@ class RunContext:
 
     def flush(self) -> None:
         """Write progress now (also a heartbeat: it extends the lease)."""
-        self._run = self._save(self._run, dict(self.counts))
-        self._last_flush = self._monotonic()
-        self._dirty = False
+        with self._lock:
+            if self._lost:
+                raise RunLost(self._run.id)
+            try:
+                self._run = self._save(self._run, dict(self.counts))
+            except RunLost:
+                self._lost = True
+                raise
+            self._last_flush = self._monotonic()
+            self._dirty = False
+
+    def heartbeat(self) -> bool:
+        """Renew the lease (the heartbeat thread). False once the run is lost; other
+        errors are left for the next beat."""
+        try:
+            self.flush()
+        except RunLost:
+            return False
+        except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
+            return True
+        return True
+
+    def ensure_owned(self) -> None:
+        """Before a destructive step (pruning, writing to the tenant): RunLost unless this
+        attempt still holds the run, read fresh, not from memory."""
+        with self._lock:
+            if self._lost:
+                raise RunLost(self._run.id)
+            try:
+                self._run = self._check_owner(self._run)
+            except RunLost:
+                self._lost = True
+                raise
 
     def check_cancelled(self) -> None:
         """Call between items: raises RunCancelled once a cancel was requested."""
+        if self._lost:
+            raise RunLost(self._run.id)
         self.report()
         if self._run.cancel_requested:
             raise RunCancelled(self._run.id)

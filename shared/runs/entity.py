@@ -122,6 +122,7 @@ def run_to_entity(run: OperationRun) -> dict[str, Any]:
         "Result": _json("result", run.result),
         "Attempt": run.attempt,
         "CancelRequested": run.cancel_requested,
+        "DispatchCount": run.dispatch_count,
         "CreatedAt": run.created_at,
         "UpdatedAt": run.updated_at,
     }
@@ -131,6 +132,8 @@ def run_to_entity(run: OperationRun) -> dict[str, Any]:
         ("StartedAt", run.started_at),
         ("CompletedAt", run.completed_at),
         ("CancelRequestedAt", run.cancel_requested_at),
+        ("DispatchedAt", run.dispatched_at),
+        ("ClaimToken", run.claim_token),
     ):
         if value is not None:
             entity[prop] = value
@@ -187,5 +190,8 @@ def run_from_entity(entity: Any) -> OperationRun:
         updated_at=updated,
         started_at=parse_datetime(entity.get("StartedAt")),
         completed_at=parse_datetime(entity.get("CompletedAt")),
+        dispatched_at=parse_datetime(entity.get("DispatchedAt")),
+        dispatch_count=int(entity.get("DispatchCount", 0)),
+        claim_token=entity.get("ClaimToken") or None,
         etag=metadata.get("etag"),
     )

@@ -25,6 +25,13 @@ LOCK_PREFIX = "active~"
 # "~" + 1 sorts after every key with the prefix: ranges are [prefix, prefix_end).
 RUN_RANGE = (RUN_PREFIX, "run\x7f")
 LOCK_RANGE = (LOCK_PREFIX, "active\x7f")
+# Notices not yet handled by the notifications worker, written in the run's transactions.
+# "~" sorts after every other key we use: reads of the lock and run ranges never see them.
+OUTBOX_PREFIX = "~outbox~"
+OUTBOX_RANGE = (OUTBOX_PREFIX, "~outbox\x7f")
+# The partition of the runs table that indexes tenants with runs (RowKey = tenant id).
+# Tenant ids are GUIDs, so it can never be a tenant's partition.
+TENANT_INDEX_PARTITION = "~tenants"
 
 
 def _ulid(value: int) -> str:
@@ -67,6 +74,15 @@ def run_id_from_row_key(row_key: str) -> str:
 
 def lock_row_key(identity_hash: str) -> str:
     return LOCK_PREFIX + identity_hash
+
+
+def outbox_row_key(run_id: str, event: str) -> str:
+    return f"{OUTBOX_PREFIX}{run_id}~{event}"
+
+
+def outbox_run_range(run_id: str) -> tuple[str, str]:
+    prefix = f"{OUTBOX_PREFIX}{run_id}~"
+    return prefix, prefix + "\x7f"
 
 
 def canonical_json(value: Any) -> str:

@@ -73,6 +73,8 @@ class FailureCode(StrEnum):
     """Failure codes the run machinery itself records (handlers add their own)."""
 
     DISPATCH_FAILED = "dispatch_failed"
+    DISPATCH_LOST = "dispatch_lost"
+    """Queued, re-sent the allowed number of times, and still no worker ever saw it."""
     STALE_QUEUED = "stale_queued"
     LEASE_EXPIRED = "lease_expired"
     POISON = "poison_message"
@@ -131,6 +133,12 @@ class OperationRun:
     # newest MAX_CLAIMS_KEPT only, so a run redelivered many times stays small.
     claims: tuple[datetime, ...] = ()
     cancel_requested_at: datetime | None = None
+    # When the work message was last sent, how many sends so far, and the token of the
+    # message whose delivery holds the run (a delivery carrying another token while the
+    # lease is live is a duplicate).
+    dispatched_at: datetime | None = None
+    dispatch_count: int = 0
+    claim_token: str | None = None
     # The row's ETag as last read or written; None for a run not yet stored.
     etag: str | None = field(default=None, compare=False, repr=False)
 
@@ -167,6 +175,9 @@ def new_run(
         updated_at=now,
         summary_counts={name: 0 for name in STANDARD_COUNTS},
         input_summary=input_summary,
+        # The send follows the commit; if it never happens, this is how old the loss is.
+        dispatched_at=now,
+        dispatch_count=1,
     )
 
 
@@ -178,9 +189,16 @@ def _check(run: OperationRun, target: RunStatus) -> None:
         )
 
 
-def claim(run: OperationRun, *, now: datetime, lease: timedelta) -> OperationRun:
-    """A worker takes the run: first claim or a reclaim after a crash; attempt counts up."""
+def claim(
+    run: OperationRun, *, now: datetime, lease: timedelta, token: str | None = None
+) -> OperationRun:
+    """A worker takes the run: first claim or a reclaim after a crash; attempt counts up.
+
+    Never over a live lease: one executor per run, whatever the delivery count.
+    """
     _check(run, RunStatus.RUNNING)
+    if is_lease_live(run, now=now):
+        raise InvalidTransition(f"run {run.id} is held by attempt {run.attempt}")
     return dataclasses.replace(
         run,
         status=RunStatus.RUNNING,
@@ -188,8 +206,41 @@ def claim(run: OperationRun, *, now: datetime, lease: timedelta) -> OperationRun
         claims=(*run.claims, now)[-MAX_CLAIMS_KEPT:],
         started_at=run.started_at or now,
         lease_expires_at=now + lease,
+        claim_token=token,
         updated_at=now,
     )
+
+
+def renew_lease(run: OperationRun, *, now: datetime, lease: timedelta) -> OperationRun:
+    """The heartbeat of the attempt holding the run."""
+    if run.status is not RunStatus.RUNNING:
+        raise InvalidTransition(f"run {run.id} is {run.status.value}; only a running run renews")
+    return dataclasses.replace(run, lease_expires_at=now + lease, updated_at=now)
+
+
+def release_lease(run: OperationRun, *, now: datetime) -> OperationRun:
+    """An attempt giving up (to be retried) ends its lease so the next delivery may claim."""
+    if run.status is not RunStatus.RUNNING:
+        raise InvalidTransition(f"run {run.id} is {run.status.value}; only a running run releases")
+    return dataclasses.replace(run, lease_expires_at=now, updated_at=now)
+
+
+def redispatch(run: OperationRun, *, now: datetime) -> OperationRun:
+    """Record another send of the work message of a queued run (its first may be lost)."""
+    if run.status is not RunStatus.QUEUED:
+        raise InvalidTransition(f"run {run.id} is {run.status.value}; only a queued run is re-sent")
+    return dataclasses.replace(
+        run, dispatched_at=now, dispatch_count=run.dispatch_count + 1, updated_at=now
+    )
+
+
+def dispatch_age(run: OperationRun, *, now: datetime) -> timedelta:
+    return now - (run.dispatched_at or run.created_at)
+
+
+def needs_redispatch(run: OperationRun, *, now: datetime, after: timedelta) -> bool:
+    """Queued, and its last send is older than `after`: the message may never have left."""
+    return run.status is RunStatus.QUEUED and dispatch_age(run, now=now) > after
 
 
 def record_progress(
@@ -260,5 +311,14 @@ def is_lease_expired(run: OperationRun, *, now: datetime) -> bool:
     return (
         run.status is RunStatus.RUNNING
         and run.lease_expires_at is not None
-        and run.lease_expires_at < now
+        and run.lease_expires_at <= now
     )
+
+
+def is_lease_live(run: OperationRun, *, now: datetime) -> bool:
+    return run.status is RunStatus.RUNNING and not is_lease_expired(run, now=now)
+
+
+def is_owned_by(run: OperationRun, attempt: int, *, now: datetime) -> bool:
+    """Whether `attempt` still holds the run: running, same attempt, lease not run out."""
+    return run.attempt == attempt and is_lease_live(run, now=now)

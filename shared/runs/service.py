@@ -2,49 +2,81 @@
 
 Correct under any number of concurrent callers on any number of hosts: the only
 synchronisation is Table Storage's conditional writes (insert-if-absent, If-Match).
+Every transition acts only on the state it decided on: a lost compare-and-swap means
+"look again and decide again", never "write anyway".
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from shared.errors import ConcurrentUpdate, DispatchFailed, InvalidTransition, NotFound
 from shared.operations.registry import Registry
 from shared.runs import model
 from shared.runs.context import RunLost
-from shared.runs.dispatch import Dispatcher, RunMessage
+from shared.runs.dispatch import Dispatcher, RunMessage, new_token
 from shared.runs.events import NoEvents, RunEvents
 from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.listing import DEFAULT_LIMIT, RunFilter, decode_cursor, encode_cursor
 from shared.runs.model import Failure, FailureCode, Initiator, OperationRun, RunOutcome
+from shared.runs.outbox import Outbox, OutboxEvent
 from shared.runs.sanitize import describe_exception, sanitize_message
-from shared.runs.store import ActiveLock, LockHeld, RunStore
+from shared.runs.store import ActiveLock, LockHeld, RunStorePort
 
 log = logging.getLogger(__name__)
 
 # How often one call retries a compare-and-swap it lost before giving up.
 MAX_CAS_ATTEMPTS = 8
 
-# Runs lifecycle side effects (the queued event) beside the dispatch, so a start waits for
-# the slower of the two sends instead of their sum.
-_SIDE_EFFECTS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="run-events")
-
-
-def _settle(notice: Future[None], run: OperationRun) -> None:
-    """Wait for the queued event; its failure is logged, never the run's problem."""
-    try:
-        notice.result()
-    except Exception:
-        log.exception("the queued event of run %s failed", run.id)
+# The reaper's one action that does not end the run.
+_REDISPATCH = "redispatch"
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class StateChanged(Exception):  # a signal, not an error
+    """The run is no longer in the state the caller decided on; it must decide again."""
+
+    def __init__(self, run: OperationRun) -> None:
+        super().__init__(run.id)
+        self.run = run
+
+
+@dataclass(frozen=True)
+class DispatchPolicy:
+    """Recovering work messages that never left (or were lost)."""
+
+    redispatch_after: timedelta = timedelta(seconds=10)
+    """A deduplicated start re-sends the message of a queued run whose last send is older."""
+    lost_after: timedelta = timedelta(seconds=60)
+    """The reaper re-sends for a queued run whose last send is older than this ..."""
+    max_redispatches: int = 3
+    """... this many times, then fails it as `dispatch_lost`."""
+
+
+class ClaimVerdict(StrEnum):
+    CLAIMED = "claimed"
+    """This delivery holds the run now."""
+    DROP = "drop"
+    """Nothing to do: unknown run, or a duplicate of a send while another holds the run."""
+    FINISHED = "finished"
+    """The run has ended; make sure its notices were handed on, then drop."""
+    WAIT = "wait"
+    """The run is held under a live lease by this very send: come back when it ends."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    verdict: ClaimVerdict
+    run: OperationRun | None = None
+    wait: timedelta = timedelta(0)
 
 
 @dataclass
@@ -53,19 +85,25 @@ class ReapReport:
     locks_seen: int = 0
     stale_queued: list[str] = field(default_factory=list)
     lease_expired: list[str] = field(default_factory=list)
+    dispatch_lost: list[str] = field(default_factory=list)
+    redispatched: list[str] = field(default_factory=list)
     stale_locks_removed: int = 0
+    notices_swept: int = 0
+    tenant_errors: int = 0
 
 
 class RunService:
     def __init__(
         self,
-        store: RunStore,
+        store: RunStorePort,
         dispatcher: Dispatcher,
         registry: Registry,
         *,
         lease: timedelta,
         stale_queued_after: timedelta,
         events: RunEvents | None = None,
+        outbox: Outbox | None = None,
+        dispatch: DispatchPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._store = store
@@ -74,22 +112,38 @@ class RunService:
         self._lease = lease
         self._stale_queued_after = stale_queued_after
         self._events = events or NoEvents()
+        self._outbox = outbox or Outbox(store, None)
+        self._dispatch = dispatch or DispatchPolicy()
         self._clock = clock
 
     @property
     def clock(self) -> Callable[[], datetime]:
         return self._clock
 
+    @property
+    def lease(self) -> timedelta:
+        return self._lease
+
+    @property
+    def outbox(self) -> Outbox:
+        return self._outbox
+
     # -- start -----------------------------------------------------------------------------
 
     def ensure_run(
         self, tenant_id: str, run_type: str, inputs: Any, initiator: Initiator
     ) -> tuple[OperationRun, bool]:
-        """The active run for this identity: a new one (created=True) or the existing one."""
+        """The active run for this identity: a new one (created=True) or the existing one.
+
+        A new run's queued notice is an outbox row of the same transaction. An existing
+        queued run whose message was last sent too long ago gets it sent again (the first
+        may never have left); duplicates are harmless to the worker.
+        """
         registered = self._registry.get(run_type)
         normalized = registered.normalize(inputs)
         summary = registered.summary(normalized)
         digest = identity_hash(tenant_id, run_type, normalized)
+        self._store.note_tenant(tenant_id)
         for _ in range(MAX_CAS_ATTEMPTS):
             now = self._clock()
             candidate = model.new_run(
@@ -103,7 +157,10 @@ class RunService:
                 input_summary=summary,
             )
             try:
-                return self._store.create_with_lock(candidate), True
+                created = self._store.create_with_lock(
+                    candidate, self._outbox.rows(candidate, OutboxEvent.QUEUED)
+                )
+                return created, True
             except LockHeld:
                 pass
             lock = self._store.get_lock(tenant_id, digest)
@@ -111,6 +168,8 @@ class RunService:
                 continue  # released between our insert and our read: try again
             holder = self._store.get(tenant_id, lock.run_id)
             if holder is not None and holder.is_active:
+                if model.needs_redispatch(holder, now=now, after=self._dispatch.redispatch_after):
+                    holder = self._redispatch(holder)
                 return holder, False
             # The lock outlived its run. Remove it only if nobody else already did or
             # replaced it (If-Match), then compete for the insert again.
@@ -120,14 +179,11 @@ class RunService:
     def dispatch_or_fail(self, run: OperationRun) -> OperationRun:
         """Send the work message now. If that fails, the run fails before anyone sees it queued.
 
-        The `run_queued` event is emitted alongside the send, not after it, so a start pays
-        one round trip for both. Its consumers therefore check the run before announcing
-        it: a run whose dispatch failed is completed with `dispatch_failed` by then.
+        The queued notice was committed with the run; it is handed on after the send, in
+        the background, so a start never waits on a notification.
         """
-        message = RunMessage(run_id=run.id, tenant_id=run.tenant_id, type=run.type)
-        notice = _SIDE_EFFECTS.submit(self._events.run_queued, run)
         try:
-            self._dispatcher.send(message)
+            self._send(run)
         except Exception as error:
             failure = Failure(
                 code=FailureCode.DISPATCH_FAILED,
@@ -136,14 +192,42 @@ class RunService:
             )
             log.warning("dispatch failed for run %s: %s", run.id, failure.message)
             try:
-                failed = self.finish(run.tenant_id, run.id, RunOutcome.FAILED, failures=(failure,))
+                failed = self.finish(
+                    run.tenant_id,
+                    run.id,
+                    RunOutcome.FAILED,
+                    failures=(failure,),
+                    expect=lambda current: current.status is model.RunStatus.QUEUED,
+                )
+            except StateChanged as changed:
+                return changed.run  # a worker got an earlier copy (the send did go out)
             except Exception:
                 log.exception("could not record dispatch failure of run %s", run.id)
-                failed = run  # the reaper ends it as stale_queued
-            _settle(notice, run)
+                failed = run  # the reaper re-sends it, then fails it as dispatch_lost
             raise DispatchFailed(failure.message, run=failed) from error
-        _settle(notice, run)
+        self._events.run_queued(run)
+        self._outbox.after_commit(run, OutboxEvent.QUEUED)
         return run
+
+    def _send(self, run: OperationRun) -> None:
+        message = RunMessage(
+            run_id=run.id, tenant_id=run.tenant_id, type=run.type, token=new_token()
+        )
+        self._dispatcher.send(message)
+
+    def _redispatch(self, run: OperationRun) -> OperationRun:
+        """Record the re-send first (If-Match: one re-sender per window), then send."""
+        try:
+            marked = self._store.replace(model.redispatch(run, now=self._clock()))
+        except ConcurrentUpdate:
+            return self._store.get(run.tenant_id, run.id) or run  # someone else acted
+        try:
+            self._send(marked)
+        except Exception as error:  # noqa: BLE001 - the reaper tries again
+            log.warning("re-dispatch of run %s failed: %s", run.id, describe_exception(error))
+        else:
+            log.info("run %s re-dispatched (send %d)", run.id, marked.dispatch_count)
+        return marked
 
     # -- read ------------------------------------------------------------------------------
 
@@ -169,32 +253,37 @@ class RunService:
 
     # -- worker side -------------------------------------------------------------------------
 
-    def claim(self, tenant_id: str, run_id: str, *, dequeue_count: int) -> OperationRun | None:
-        """Take the run for this delivery, or None when the delivery is to be dropped."""
+    def claim(self, tenant_id: str, run_id: str, *, token: str | None = None) -> Claim:
+        """Decide what this delivery does. Never takes a run another attempt holds under a
+        live lease, whatever the dequeue count: one executor per run."""
         for _ in range(MAX_CAS_ATTEMPTS):
             run = self._store.get(tenant_id, run_id)
-            if run is None or run.is_terminal:
-                return None  # unknown, or a duplicate delivery of a finished run
+            if run is None:
+                return Claim(ClaimVerdict.DROP)
+            if run.is_terminal:
+                return Claim(ClaimVerdict.FINISHED, run)
             now = self._clock()
-            if (
-                run.status is model.RunStatus.RUNNING
-                and dequeue_count <= 1
-                and not model.is_lease_expired(run, now=now)
-            ):
-                # A second message for a run another worker holds (a duplicate send):
-                # that worker's own message is redelivered if it dies, so drop this one.
-                return None
+            if model.is_lease_live(run, now=now):
+                if token != run.claim_token:
+                    # Another send's copy: the holder's own message comes back if it dies.
+                    return Claim(ClaimVerdict.DROP, run)
+                assert run.lease_expires_at is not None  # noqa: S101 - live lease
+                return Claim(ClaimVerdict.WAIT, run, run.lease_expires_at - now)
             try:
-                return self._store.replace(model.claim(run, now=now, lease=self._lease))
+                claimed = self._store.replace(
+                    model.claim(run, now=now, lease=self._lease, token=token)
+                )
             except ConcurrentUpdate:
                 continue
+            return Claim(ClaimVerdict.CLAIMED, claimed)
         raise ConcurrentUpdate(f"could not claim run {run_id}")
 
     def save_progress(self, run: OperationRun, counts: dict[str, int]) -> OperationRun:
-        """Progress CAS. On a conflict, re-read and merge (a cancel request is kept)."""
+        """Progress CAS (also the heartbeat: it renews the lease). On a conflict, re-read
+        and merge (a cancel request is kept); refused once this attempt lost the run."""
         current: OperationRun | None = run
         for _ in range(MAX_CAS_ATTEMPTS):
-            if current is None or current.is_terminal or current.attempt != run.attempt:
+            if current is None or not model.is_owned_by(current, run.attempt, now=self._clock()):
                 raise RunLost(run.id)
             updated = model.record_progress(
                 current, counts=counts, now=self._clock(), lease=self._lease
@@ -204,6 +293,38 @@ class RunService:
             except ConcurrentUpdate:
                 current = self._store.get(run.tenant_id, run.id)
         raise ConcurrentUpdate(f"could not save progress of run {run.id}")
+
+    def ensure_owned(self, run: OperationRun) -> OperationRun:
+        """A fresh read: RunLost unless this attempt still holds the run (before a
+        destructive step, whose effect another attempt must never share)."""
+        current = self._store.get(run.tenant_id, run.id)
+        if current is None or not model.is_owned_by(current, run.attempt, now=self._clock()):
+            raise RunLost(run.id)
+        return current
+
+    def release(self, run: OperationRun) -> None:
+        """End this attempt's lease (it gives up, to be retried): the next delivery may
+        claim at once instead of waiting for the lease to run out."""
+        current: OperationRun | None = run
+        for _ in range(MAX_CAS_ATTEMPTS):
+            if current is None or not model.is_owned_by(current, run.attempt, now=self._clock()):
+                return
+            try:
+                self._store.replace(model.release_lease(current, now=self._clock()))
+                return
+            except ConcurrentUpdate:
+                current = self._store.get(run.tenant_id, run.id)
+
+    def resend(self, message: RunMessage, *, delay: int) -> None:
+        """Put a run's message back on the queue, visible after `delay` seconds."""
+        self._dispatcher.send(message, delay=delay)
+
+    def settle_finished(self, run: OperationRun) -> None:
+        """A finished run seen again (a redelivery after a lost finish response): its
+        completion notice must still go out. Hand on whatever its outbox holds."""
+        handed = self._outbox.settle(run.tenant_id, run.id)
+        if handed:
+            log.info("run %s: %d pending notices handed on by a redelivery", run.id, handed)
 
     # -- end ---------------------------------------------------------------------------------
 
@@ -217,23 +338,33 @@ class RunService:
         failures: tuple[Failure, ...] = (),
         result: dict[str, Any] | None = None,
         attempt: int | None = None,
+        expect: Callable[[OperationRun], bool] | None = None,
+        current: OperationRun | None = None,
         held: OperationRun | None = None,
     ) -> OperationRun:
-        """End an active run: run update and lock delete in one transaction, both If-Match.
+        """End an active run: run update, lock delete and completion notice in one
+        transaction, the first two If-Match.
 
         Finishing a finished run is harmless and returns it unchanged. With `attempt`, only
-        that attempt may finish it (a worker that lost its lease must not overwrite).
-        `held` is the run as its worker last wrote it, with that ETag: the first try
-        writes from it without reading anything; a lost swap re-reads as usual.
+        that attempt may finish it (a worker that lost its lease must not overwrite). With
+        `expect`, only a run still in the state the caller decided on is finished; on any
+        other state StateChanged is raised so the caller decides again. `current` is the
+        read the caller decided on (its ETag is the one compared). `held` is the run as its
+        worker last wrote it, with that ETag: the first try writes from it without reading
+        the run or its lock; a lost swap re-reads as usual.
         """
-        run = held if held is not None else self._store.get(tenant_id, run_id)
+        run = held or current or self._store.get(tenant_id, run_id)
         for attempt_no in range(MAX_CAS_ATTEMPTS):
             if run is None:
                 raise NotFound("no such run in this tenant")
             if run.is_terminal:
+                if expect is not None:
+                    raise StateChanged(run)
                 return run
             if attempt is not None and run.attempt != attempt:
                 raise RunLost(run_id)
+            if expect is not None and not expect(run):
+                raise StateChanged(run)
             ended = model.finish(
                 run,
                 outcome=outcome,
@@ -243,20 +374,22 @@ class RunService:
                 result=result,
             )
             try:
+                notice = self._outbox.rows(ended, OutboxEvent.COMPLETED)
                 if held is not None and attempt_no == 0:
-                    saved = self._store.end_own_run(ended)
+                    saved = self._store.end_own_run(ended, notice)
                 else:
-                    saved = self._store.replace_and_release(ended, self._own_lock(run))
+                    saved = self._store.replace_and_release(ended, self._own_lock(run), notice)
             except ConcurrentUpdate:
                 run = self._store.get(tenant_id, run_id)
                 continue
             log.info("run %s finished: %s", run_id, outcome.value)
             self._events.run_finished(saved)
+            self._outbox.after_commit(saved, OutboxEvent.COMPLETED)
             return saved
         raise ConcurrentUpdate(f"could not finish run {run_id}")
 
     def fail(self, tenant_id: str, run_id: str, code: str, message: str) -> OperationRun | None:
-        """Fail a run if it is still active (the reaper, the poison queue, the worker)."""
+        """Fail a run if it is still active (the poison queue)."""
         failure = Failure(code=code, message=sanitize_message(message), at=self._clock())
         try:
             return self.finish(tenant_id, run_id, RunOutcome.FAILED, failures=(failure,))
@@ -264,7 +397,11 @@ class RunService:
             return None
 
     def cancel(self, tenant_id: str, run_id: str) -> OperationRun:
-        """Queued: cancelled at once. Running: cancel_requested. Completed: InvalidTransition."""
+        """Queued: cancelled at once. Running: cancel_requested. Completed: InvalidTransition.
+
+        Each branch acts only on the state it read: a queued run claimed meanwhile is
+        asked to stop instead of being completed under its worker.
+        """
         for _ in range(MAX_CAS_ATTEMPTS):
             run = self.get(tenant_id, run_id)
             if run.is_terminal:
@@ -273,10 +410,16 @@ class RunService:
                     details={"status": run.status.value, "outcome": run.outcome.value},
                 )
             if run.status is model.RunStatus.QUEUED:
-                ended = self.finish(tenant_id, run_id, RunOutcome.CANCELLED)
-                if ended.outcome is RunOutcome.CANCELLED:
-                    return ended
-                continue  # a worker claimed or ended it meanwhile: look again
+                try:
+                    return self.finish(
+                        tenant_id,
+                        run_id,
+                        RunOutcome.CANCELLED,
+                        current=run,
+                        expect=lambda r: r.status is model.RunStatus.QUEUED,
+                    )
+                except StateChanged:
+                    continue  # a worker claimed or ended it meanwhile: look again
             if run.cancel_requested:
                 return run
             try:
@@ -285,39 +428,105 @@ class RunService:
                 continue
         raise ConcurrentUpdate(f"could not cancel run {run_id}")
 
-    def reap(self, tenant_ids: Iterable[str]) -> ReapReport:
-        """Fail runs queued too long or running with an expired lease; drop orphaned locks.
+    # -- safety nets ---------------------------------------------------------------------------
 
-        Walks each tenant's lock range (its active runs), never the whole table.
+    def reap(self, tenant_ids: Iterable[str]) -> ReapReport:
+        """Per tenant (one tenant's failure is logged and counted, the sweep goes on):
+        re-send or fail runs whose message was lost, fail runs queued too long or running
+        past their lease, drop orphaned locks, and hand on notices left in the outbox.
+
+        Walks the tenants given (the timer gives `tenants_with_runs`), and each tenant's
+        lock and outbox ranges only, never the whole table.
         """
         report = ReapReport()
-        for tenant_id in tenant_ids:
+        tenants = tuple(dict.fromkeys(tenant_ids))
+        backlog = self._dispatcher.backlog_age(self._clock())
+        # A queue whose front waits longer than the window is backlogged, not losing
+        # messages: re-sending then only adds duplicates, and failing would be a lie.
+        backlogged = backlog is not None and backlog > self._dispatch.lost_after
+        for tenant_id in tenants:
             report.tenants += 1
-            for lock in list(self._store.active_locks(tenant_id)):
-                report.locks_seen += 1
-                run = self._store.get(tenant_id, lock.run_id)
-                now = self._clock()
-                if run is None or run.is_terminal:
-                    if self._store.delete_lock(lock):
-                        report.stale_locks_removed += 1
-                elif model.is_stale_queued(run, now=now, max_age=self._stale_queued_after):
-                    self.fail(
-                        tenant_id,
-                        run.id,
-                        FailureCode.STALE_QUEUED,
-                        f"still queued after {int(self._stale_queued_after.total_seconds())} s;"
-                        " no worker picked it up",
-                    )
-                    report.stale_queued.append(run.id)
-                elif model.is_lease_expired(run, now=now):
-                    self.fail(
-                        tenant_id,
-                        run.id,
-                        FailureCode.LEASE_EXPIRED,
-                        f"the worker's lease expired during attempt {run.attempt}",
-                    )
-                    report.lease_expired.append(run.id)
+            try:
+                self._reap_tenant(tenant_id, report, backlogged=backlogged)
+            except Exception as error:  # noqa: BLE001 - isolate tenants: log, count, go on
+                report.tenant_errors += 1
+                log.warning("reaper: tenant %s skipped: %s", tenant_id, describe_exception(error))
         return report
+
+    def tenants_with_runs(self, known: Iterable[str] = ()) -> tuple[str, ...]:
+        """`known` tenants (the Tenants table) and every tenant that ever started a run,
+        once each: a tenant reached through membership alone is walked too."""
+        return tuple(dict.fromkeys([*known, *self._store.tenants_with_runs()]))
+
+    def _reap_tenant(self, tenant_id: str, report: ReapReport, *, backlogged: bool) -> None:
+        for lock in list(self._store.active_locks(tenant_id)):
+            report.locks_seen += 1
+            run = self._store.get(tenant_id, lock.run_id)
+            if run is None or run.is_terminal:
+                if self._store.delete_lock(lock):
+                    report.stale_locks_removed += 1
+                continue
+            self._reap_run(run, report, backlogged=backlogged)
+        # A notice is handled within seconds; one still here after the lost-dispatch
+        # window was lost on the way (or its message poisoned): hand it on again.
+        report.notices_swept += self._outbox.sweep(
+            tenant_id, now=self._clock(), older_than=self._dispatch.lost_after
+        )
+
+    def _reap_run(self, run: OperationRun, report: ReapReport, *, backlogged: bool) -> None:
+        """Decide on this read; act only if the run is still in the state decided on."""
+        for _ in range(MAX_CAS_ATTEMPTS):
+            action = self._reap_action(run, self._clock(), backlogged=backlogged)
+            if action is None:
+                return
+            if action == _REDISPATCH:
+                marked = self._redispatch(run)
+                if marked.dispatch_count > run.dispatch_count:
+                    report.redispatched.append(run.id)
+                return
+            message = self._reap_message(action, run)
+            failure = Failure(code=action, message=message, at=self._clock())
+
+            def still(current: OperationRun, decided: str = action) -> bool:
+                return self._reap_action(current, self._clock(), backlogged=backlogged) == decided
+
+            try:
+                self.finish(
+                    run.tenant_id,
+                    run.id,
+                    RunOutcome.FAILED,
+                    failures=(failure,),
+                    current=run,
+                    expect=still,
+                )
+            except StateChanged as changed:
+                if changed.run.is_terminal:
+                    return
+                run = changed.run
+                continue
+            getattr(report, action).append(run.id)
+            return
+
+    def _reap_action(self, run: OperationRun, now: datetime, *, backlogged: bool) -> str | None:
+        """What the reaper does to this run: a FailureCode to end it with, a re-send, or
+        nothing."""
+        if model.is_stale_queued(run, now=now, max_age=self._stale_queued_after):
+            return FailureCode.STALE_QUEUED
+        if not backlogged and model.needs_redispatch(run, now=now, after=self._dispatch.lost_after):
+            if run.dispatch_count <= self._dispatch.max_redispatches:
+                return _REDISPATCH
+            return FailureCode.DISPATCH_LOST
+        if model.is_lease_expired(run, now=now):
+            return FailureCode.LEASE_EXPIRED
+        return None
+
+    def _reap_message(self, action: str, run: OperationRun) -> str:
+        if action == FailureCode.STALE_QUEUED:
+            seconds = int(self._stale_queued_after.total_seconds())
+            return f"still queued after {seconds} s; no worker picked it up"
+        if action == FailureCode.DISPATCH_LOST:
+            return f"its work message was sent {run.dispatch_count} times and never delivered"
+        return f"the worker's lease expired during attempt {run.attempt}"
 
     def _own_lock(self, run: OperationRun) -> ActiveLock | None:
         """The run's lock, only if it still names this run: never release another run's."""

@@ -13,7 +13,8 @@ import itertools
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -27,8 +28,18 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from shared.errors import ConcurrentUpdate, StorageUnavailable
-from shared.runs.entity import SUMMARY_PROPERTIES, run_from_entity, run_to_entity
-from shared.runs.identity import LOCK_PREFIX, LOCK_RANGE, RUN_RANGE, lock_row_key, run_row_key
+from shared.runs.entity import SUMMARY_PROPERTIES, parse_datetime, run_from_entity, run_to_entity
+from shared.runs.identity import (
+    LOCK_PREFIX,
+    LOCK_RANGE,
+    OUTBOX_RANGE,
+    RUN_RANGE,
+    TENANT_INDEX_PARTITION,
+    lock_row_key,
+    outbox_row_key,
+    outbox_run_range,
+    run_row_key,
+)
 from shared.runs.index import (
     READY_KEY,
     index_entities,
@@ -60,6 +71,52 @@ class ActiveLock:
     etag: str | None = None
 
 
+@dataclass(frozen=True)
+class OutboxRow:
+    """A notice written with a run's transition, waiting to be handed on."""
+
+    tenant_id: str
+    row_key: str
+    run_id: str
+    event: str
+    created_at: datetime
+    etag: str | None = None
+
+
+# Rows that join a run's create or terminal transaction (outbox rows; later index rows).
+# They must be in the run's partition; the transaction stays within 100 operations.
+ExtraRows = Sequence[dict[str, Any]]
+
+
+class RunStorePort(Protocol):
+    """What the run service needs from storage; RunStore over a TableClient (Azure or the
+    in-memory table with the same semantics) is the implementation."""
+
+    def get(self, tenant_id: str, run_id: str) -> OperationRun | None: ...
+    def get_lock(self, tenant_id: str, identity_hash: str) -> ActiveLock | None: ...
+    def active_locks(self, tenant_id: str) -> Iterator[ActiveLock]: ...
+    def list(
+        self,
+        tenant_id: str,
+        run_filter: RunFilter,
+        *,
+        limit: int,
+        after_row_key: str | None = None,
+    ) -> tuple[list[OperationRun], str | None]: ...
+    def create_with_lock(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun: ...
+    def replace(self, run: OperationRun) -> OperationRun: ...
+    def replace_and_release(
+        self, run: OperationRun, lock: ActiveLock | None, extra: ExtraRows = ()
+    ) -> OperationRun: ...
+    def end_own_run(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun: ...
+    def delete_lock(self, lock: ActiveLock) -> bool: ...
+    def outbox(self, tenant_id: str, run_id: str | None = None) -> Sequence[OutboxRow]: ...
+    def remove_outbox(self, row: OutboxRow) -> None: ...
+    def remove_notice(self, tenant_id: str, run_id: str, event: str) -> None: ...
+    def note_tenant(self, tenant_id: str) -> None: ...
+    def tenants_with_runs(self) -> Iterator[str]: ...
+
+
 def _if_match(etag: str | None) -> dict[str, Any]:
     if etag is None:
         raise ValueError("a conditional write needs the ETag it was read with")
@@ -76,6 +133,8 @@ class RunStore:
         self._table = table
         self._indexed: set[str] = set()
         self._not_indexed: dict[str, float] = {}
+        # Tenants this process already put in the tenant index: one write per tenant per process.
+        self._noted: set[str] = set()
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -242,8 +301,9 @@ class RunStore:
 
     # -- writes --------------------------------------------------------------------------
 
-    def create_with_lock(self, run: OperationRun) -> OperationRun:
-        """Insert the run row and its lock row atomically; LockHeld if the lock exists."""
+    def create_with_lock(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun:
+        """Insert the run row, its lock row and `extra` rows atomically; LockHeld if the
+        lock exists."""
         entity = run_to_entity(run)
         lock = {
             "PartitionKey": run.tenant_id,
@@ -258,6 +318,7 @@ class RunStore:
         operations += [
             ("upsert", row, {"mode": UpdateMode.REPLACE}) for row in index_entities(run, entity)
         ]
+        operations += [("create", row) for row in extra]
         try:
             results = self._table.submit_transaction(operations)
         except TableTransactionError as error:
@@ -283,8 +344,11 @@ class RunStore:
             raise _unavailable(error) from error
         return _with_etag(run, metadata.get("etag"))
 
-    def replace_and_release(self, run: OperationRun, lock: ActiveLock | None) -> OperationRun:
-        """Terminal write: the run (If-Match) and the deletion of its lock (If-Match), atomic."""
+    def replace_and_release(
+        self, run: OperationRun, lock: ActiveLock | None, extra: ExtraRows = ()
+    ) -> OperationRun:
+        """Terminal write: the run (If-Match), the deletion of its lock (If-Match) and the
+        `extra` rows (the outbox notice), in one transaction with the run's index rows."""
         entity = run_to_entity(run)
         operations: list[Any] = [
             ("update", entity, {"mode": UpdateMode.REPLACE, **_if_match(run.etag)}),
@@ -292,16 +356,22 @@ class RunStore:
         if lock is not None:
             lock_key = {"PartitionKey": lock.tenant_id, "RowKey": lock_row_key(lock.identity_hash)}
             operations.append(("delete", lock_key, _if_match(lock.etag)))
-        return self._submit_terminal(run, entity, operations)
+        return self._submit_terminal(run, entity, operations, extra)
 
     def _submit_terminal(
-        self, run: OperationRun, entity: dict[str, Any], operations: Sequence[Any]
+        self,
+        run: OperationRun,
+        entity: dict[str, Any],
+        operations: Sequence[Any],
+        extra: ExtraRows,
     ) -> OperationRun:
         """The run's terminal write, with its index rows rewritten (and its outcome row
-        added) in the same transaction."""
+        added) and the `extra` rows upserted, in the same transaction."""
         index = [
             ("upsert", row, {"mode": UpdateMode.REPLACE}) for row in index_entities(run, entity)
         ]
+        # Upsert: a retried terminal write after an ambiguous one finds its rows there.
+        index += [("upsert", row, {"mode": UpdateMode.REPLACE}) for row in extra]
         try:
             results = self._table.submit_transaction([*operations, *index])
         except TableTransactionError as error:
@@ -312,7 +382,7 @@ class RunStore:
             raise _unavailable(error) from error
         return _with_etag(run, results[0].get("etag"))
 
-    def end_own_run(self, run: OperationRun) -> OperationRun:
+    def end_own_run(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun:
         """Terminal write for a run its worker holds: run (If-Match) + lock delete, atomic.
 
         The lock is deleted without its own ETag, which is safe because the run's If-Match
@@ -328,7 +398,67 @@ class RunStore:
             ("update", entity, {"mode": UpdateMode.REPLACE, **_if_match(run.etag)}),
             ("delete", lock_key, {"match_condition": MatchConditions.Unconditionally}),
         ]
-        return self._submit_terminal(run, entity, operations)
+        return self._submit_terminal(run, entity, operations, extra)
+
+    # -- outbox and tenant index ------------------------------------------------------------
+
+    def outbox(self, tenant_id: str, run_id: str | None = None) -> Sequence[OutboxRow]:
+        """Notices not yet handed on: the tenant's, or one run's (a RowKey range either way)."""
+        lo, hi = outbox_run_range(run_id) if run_id else OUTBOX_RANGE
+        entities = self._table.query_entities(
+            "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
+            parameters={"pk": tenant_id, "lo": lo, "hi": hi},
+        )
+        try:
+            return [
+                OutboxRow(
+                    tenant_id=e["PartitionKey"],
+                    row_key=e["RowKey"],
+                    run_id=e["RunId"],
+                    event=e["Event"],
+                    created_at=_aware(e["CreatedAt"]),
+                    etag=(getattr(e, "metadata", {}) or {}).get("etag"),
+                )
+                for e in entities
+            ]
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
+
+    def remove_outbox(self, row: OutboxRow) -> None:
+        """Handled: delete it (gone already is fine; the downstream is idempotent)."""
+        try:
+            self._table.delete_entity(row.tenant_id, row.row_key)
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
+
+    def remove_notice(self, tenant_id: str, run_id: str, event: str) -> None:
+        """The consumer handled this notice: its outbox row is done."""
+        self.remove_outbox(
+            OutboxRow(tenant_id, outbox_row_key(run_id, event), run_id, event, datetime.min)
+        )
+
+    def note_tenant(self, tenant_id: str) -> None:
+        """Index a tenant that has runs, before its first run is written (the reaper walks
+        this index, so a tenant started through membership alone is never missed)."""
+        if tenant_id in self._noted:
+            return
+        try:
+            self._table.upsert_entity(
+                {"PartitionKey": TENANT_INDEX_PARTITION, "RowKey": tenant_id, "Kind": "tenant"}
+            )
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
+        self._noted.add(tenant_id)
+
+    def tenants_with_runs(self) -> Iterator[str]:
+        entities = self._table.query_entities(
+            "PartitionKey eq @pk", parameters={"pk": TENANT_INDEX_PARTITION}, select=["RowKey"]
+        )
+        try:
+            for entity in entities:
+                yield entity["RowKey"]
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from error
 
     def delete_lock(self, lock: ActiveLock) -> bool:
         """Remove a stale lock only if nobody touched it since it was read.
@@ -358,6 +488,12 @@ class RunStore:
             run_id=entity["RunId"],
             etag=metadata.get("etag"),
         )
+
+
+def _aware(value: Any) -> datetime:
+    result = parse_datetime(value)
+    assert result is not None  # noqa: S101 - written on every outbox row
+    return result
 
 
 def _with_etag(run: OperationRun, etag: str | None) -> OperationRun:

@@ -21,7 +21,7 @@ from shared.operations.registry import Registry, RunType
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.identity import LOCK_RANGE, RUN_RANGE
 from shared.runs.model import Initiator, OperationRun
-from shared.runs.service import RunService
+from shared.runs.service import ClaimVerdict, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RunWorker
 from shared.storage import StorageClients
@@ -72,6 +72,11 @@ class Harness:
         if created:
             run = self.service.dispatch_or_fail(run)
         return run, created
+
+    def claim(self, run_id: str, token: str | None = None) -> OperationRun | None:
+        """The run if a delivery carrying `token` takes it now, else None."""
+        claim = self.service.claim(self.tenant_id, run_id, token=token)
+        return claim.run if claim.verdict is ClaimVerdict.CLAIMED else None
 
     def receive(self, visibility_timeout: int = 1) -> Delivery:
         message = next(iter(self.queue.receive_messages(visibility_timeout=visibility_timeout)))

@@ -25,7 +25,7 @@ def test_cancelling_a_queued_run_ends_it_now_and_the_worker_then_drops_it(
 
 def test_cancelling_a_running_run_only_requests_it(harness: Harness) -> None:
     run, _ = harness.start(inputs={"items": 1})
-    claimed = harness.service.claim(harness.tenant_id, run.id, dequeue_count=1)
+    claimed = harness.claim(run.id)
     assert claimed is not None
     asked = harness.service.cancel(harness.tenant_id, run.id)
     assert asked.status is RunStatus.RUNNING and asked.cancel_requested
@@ -45,7 +45,7 @@ def test_progress_after_a_concurrent_change_merges_and_keeps_the_cancel_request(
     harness: Harness,
 ) -> None:
     run, _ = harness.start(inputs={"items": 1})
-    claimed = harness.service.claim(harness.tenant_id, run.id, dequeue_count=1)
+    claimed = harness.claim(run.id)
     assert claimed is not None
     harness.service.cancel(harness.tenant_id, run.id)  # changes the ETag under the worker
     saved = harness.service.save_progress(claimed, {"total": 5, "processed": 2})
@@ -57,10 +57,10 @@ def test_progress_from_a_worker_that_lost_its_run_is_refused(harness: Harness) -
     from shared.runs.context import RunLost
 
     run, _ = harness.start(inputs={"items": 1})
-    first = harness.service.claim(harness.tenant_id, run.id, dequeue_count=1)
+    first = harness.claim(run.id)
     assert first is not None
     harness.clock.advance(seconds=LEASE.total_seconds() + 1)
-    second = harness.service.claim(harness.tenant_id, run.id, dequeue_count=2)
+    second = harness.claim(run.id)
     assert second is not None and second.attempt == 2
     with pytest.raises(RunLost):
         harness.service.save_progress(first, {"processed": 1})
@@ -78,9 +78,9 @@ def test_reaper_fails_stale_queued_and_expired_leases_and_leaves_the_rest(
     fresh, _ = harness.start(inputs={"items": 2})
     expired, _ = harness.start(inputs={"items": 3})
     healthy, _ = harness.start(inputs={"items": 4})
-    assert harness.service.claim(harness.tenant_id, expired.id, dequeue_count=1)
+    assert harness.claim(expired.id)
     harness.clock.advance(seconds=120)
-    assert harness.service.claim(harness.tenant_id, healthy.id, dequeue_count=1)
+    assert harness.claim(healthy.id)
     harness.clock.advance(seconds=LEASE.total_seconds() - 60)
 
     report = harness.service.reap([harness.tenant_id])

@@ -37,7 +37,7 @@ def counting(harness: Harness) -> tuple[ReadCountingStore, RunService]:
 def test_a_delivery_reads_the_run_once_and_finish_reads_nothing(harness: Harness) -> None:
     run, _ = harness.start(inputs={"items": 3})
     store, service = counting(harness)
-    claimed = service.claim(harness.tenant_id, run.id, dequeue_count=1)
+    claimed = service.claim(harness.tenant_id, run.id).run
     assert claimed is not None and claimed.etag
     assert store.reads == ["run"]
 
@@ -53,7 +53,7 @@ def test_finish_from_a_stale_held_run_rereads_and_keeps_the_cancel_request(
     harness: Harness,
 ) -> None:
     run, _ = harness.start()
-    claimed = harness.service.claim(harness.tenant_id, run.id, dequeue_count=1)
+    claimed = harness.service.claim(harness.tenant_id, run.id).run
     assert claimed is not None
     harness.service.cancel(harness.tenant_id, run.id)  # changes the row's ETag
     store, service = counting(harness)
@@ -67,7 +67,7 @@ def test_finish_from_a_stale_held_run_rereads_and_keeps_the_cancel_request(
 
 def test_finish_from_a_held_run_whose_lock_is_gone_still_ends_the_run(harness: Harness) -> None:
     run, _ = harness.start()
-    claimed = harness.service.claim(harness.tenant_id, run.id, dequeue_count=1)
+    claimed = harness.service.claim(harness.tenant_id, run.id).run
     assert claimed is not None
     lock = harness.store.get_lock(harness.tenant_id, claimed.identity_hash)
     assert lock is not None and harness.store.delete_lock(lock)

@@ -106,7 +106,7 @@ def test_a_filtered_page_reads_only_index_rows_and_active_runs_live(harness: Har
     assert store.point_reads == 0
     assert failed[0].summary_counts == runs[5].summary_counts  # the copy carries the summary
 
-    claimed = harness.service.claim(harness.tenant_id, runs[-1].id, dequeue_count=1)
+    claimed = harness.service.claim(harness.tenant_id, runs[-1].id).run
     assert claimed is not None
     alice, _ = service.list(harness.tenant_id, RunFilter(initiator_id=ALICE.id))
     assert alice[0].id == claimed.id and alice[0].status is RunStatus.RUNNING  # live

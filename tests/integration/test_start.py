@@ -38,6 +38,7 @@ def test_start_creates_a_queued_run_its_lock_and_one_id_only_message(harness: Ha
         "run_id": run.id,
         "tenant_id": run.tenant_id,
         "type": "diagnostics.noop",
+        "token": json.loads(body)["token"],  # names this send; SDK-retry duplicates share it
     }
     assert harness.service.get(harness.tenant_id, run.id) == run
 

@@ -11,7 +11,7 @@ from shared.errors import TransientError
 from shared.runs.context import RunContext
 from shared.runs.dispatch import RunMessage
 from shared.runs.model import FailureCode, RunOutcome, RunStatus
-from tests.integration.conftest import MAX_DELIVERIES, Harness, add_type
+from tests.integration.conftest import LEASE, MAX_DELIVERIES, Harness, add_type
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJvaWQiOiIxMjMifQ.c2lnbmF0dXJl"
 
@@ -90,10 +90,16 @@ def test_redelivery_after_a_crash_reclaims_with_the_next_attempt(harness: Harnes
         harness.worker.process(first.body, first.dequeue_count)
     crashed = harness.service.get(harness.tenant_id, run.id)
     assert crashed.status is RunStatus.RUNNING and crashed.summary_counts["processed"] == 1
-    # The message reappears after its visibility timeout, as after a host crash.
-    again = harness.wait_for_delivery()
-    assert again.dequeue_count == 2
-    done = harness.worker.process(again.body, again.dequeue_count)
+    # The message reappears after its visibility timeout, as after a host crash, while
+    # the dead attempt's lease is still live: it is put back for when the lease ends.
+    early = harness.wait_for_delivery()
+    assert early.dequeue_count == 2
+    assert harness.worker.process(early.body, early.dequeue_count) is None
+    harness.queue.delete_message(early.id, early.pop_receipt)
+    assert harness.queue.get_queue_properties().approximate_message_count == 1  # put back
+    assert harness.service.get(harness.tenant_id, run.id).attempt == 1  # nobody took it
+    harness.clock.advance(seconds=LEASE.total_seconds())  # the dead attempt's lease ends
+    done = harness.worker.process(early.body, early.dequeue_count)
     assert done is not None and done.outcome is RunOutcome.SUCCEEDED
     assert attempts == [1, 2] and done.attempt == 2 and done.result == {"attempt": 2}
 

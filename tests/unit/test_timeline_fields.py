@@ -25,10 +25,10 @@ def queued() -> model.OperationRun:
 
 def test_each_claim_is_remembered_newest_twenty_only() -> None:
     run = queued()
-    for n in range(25):
-        run = model.claim(run, now=NOW + timedelta(minutes=n), lease=LEASE)
+    for n in range(25):  # each reclaim after the previous lease ran out (issue 11)
+        run = model.claim(run, now=NOW + LEASE * n, lease=LEASE)
     assert run.attempt == 25 and len(run.claims) == model.MAX_CLAIMS_KEPT
-    assert run.claims[0] == NOW + timedelta(minutes=5) and run.claims[-1] == run.updated_at
+    assert run.claims[0] == NOW + LEASE * 5 and run.claims[-1] == run.updated_at
 
 
 def test_the_first_cancel_request_time_is_kept() -> None:

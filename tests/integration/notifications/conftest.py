@@ -27,6 +27,7 @@ from shared.notifications.message import Channel
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 from shared.notifications.worker import NotificationWorker, RetrySchedule
 from shared.runs.model import Initiator
+from shared.runs.outbox import Outbox, inline
 from shared.storage import StorageClients
 from shared.tenants import ManagedTenant, TenantStore
 from tests.integration.conftest import Harness
@@ -85,9 +86,8 @@ def notify(
         tables=("Notifications", "NotificationDeliveries", "NotificationPreferences", "Tenants"),
         queues=(),
     )
-    harness.service._events = QueueNotifications(
-        queue, queued_delay=0
-    )  # the run service emits to our queue
+    # The run service's outbox hands notices to our queue, inline so tests see them at once.
+    harness.service._outbox = Outbox(harness.store, QueueNotifications(queue), run_after=inline)
     TenantStore(storage.table("Tenants")).upsert(ManagedTenant(harness.tenant_id, "Contoso <Ltd>"))
     apps = MsalApps()
     graph = GraphClient(

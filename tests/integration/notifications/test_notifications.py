@@ -199,7 +199,7 @@ def test_a_failed_dispatch_announces_the_failure_but_never_queued(
         notify.harness.registry,
         notify.harness.clock,
     )
-    broken._events = notify.harness.service._events
+    broken._outbox = notify.harness.service._outbox
     run, _ = broken.ensure_run(notify.harness.tenant_id, "diagnostics.noop", {}, notify.alice)
     try:
         broken.dispatch_or_fail(run)
@@ -207,7 +207,13 @@ def test_a_failed_dispatch_announces_the_failure_but_never_queued(
         pass
     else:
         raise AssertionError("dispatch should have failed")
-    assert notify.drain() == 2  # the queued event went out beside the send, and the end
+    assert notify.drain() == 1  # the completed notice; the queued one waits in the outbox
+    # The reaper's sweep hands the queued notice on; the worker drops it (never queued)
+    # and marks it handled.
+    notify.harness.clock.advance(minutes=5)
+    assert notify.harness.service.reap([notify.harness.tenant_id]).notices_swept == 1
+    assert notify.drain() == 1
+    assert notify.harness.store.outbox(notify.harness.tenant_id) == []
     items, _ = notify.inbox.list(notify.alice.id, unread_only=False, limit=10)
     assert [(n.event, n.outcome) for n in items] == [(NotificationEvent.COMPLETED, "failed")]
     [mail] = notify.mails()

@@ -16,7 +16,7 @@ from shared.policies.kinds import DEVICE_CONFIGURATIONS
 from shared.policies.snapshot import parse_policy
 from shared.runs.model import RunOutcome, RunStatus
 from shared.storage import StorageClients
-from tests.integration.conftest import Harness
+from tests.integration.conftest import LEASE, Harness
 from tests.integration.requests_log import storage_requests
 
 from .conftest import Env, rows
@@ -90,6 +90,7 @@ def test_a_crash_mid_capture_is_finished_by_the_redelivery_without_duplicates(
     assert len(env.deps.backups.items(CONTOSO_TENANT_ID, run.id)) == 10
 
     monkeypatch.setattr(BackupStore, "add_item", original)
+    harness.clock.advance(seconds=LEASE.total_seconds())  # the dead attempt's lease ends
     again = harness.wait_for_delivery()
     done = harness.worker.process(again.body, again.dequeue_count)
     assert done is not None and done.outcome is RunOutcome.SUCCEEDED and done.attempt == 2

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from localcloud.seed import CONTOSO_TENANT_ID, TENANTS
 from shared.directory.groups import DirectoryGroup, GroupCacheState
-from shared.errors import TransientError
+from shared.runs.dispatch import RunMessage
 from shared.runs.model import FailureCode, RunOutcome, RunStatus
 from tests.integration.conftest import MAX_DELIVERIES, Harness
 
@@ -74,13 +72,18 @@ def test_throttling_that_outlasts_the_retries_goes_back_to_the_queue(
 ) -> None:
     env.cloud.faults.throttle(tenant=CONTOSO_TENANT_ID, route="/v1.0/groups*", count=None)
     run, _ = harness.start(SYNC)
-    body = harness.receive().body
-    for delivery in range(1, MAX_DELIVERIES):
-        with pytest.raises(TransientError):
-            harness.worker.process(body, delivery)
+    delivery = harness.receive()
+    for spent in range(1, MAX_DELIVERIES):
+        # Each 429 re-schedules the message after its Retry-After, counting the delivery.
+        assert harness.worker.process(delivery.body, delivery.dequeue_count) is None
+        harness.queue.delete_message(delivery.id, delivery.pop_receipt)
         current = harness.service.get(CONTOSO_TENANT_ID, run.id)
         assert current.status is RunStatus.RUNNING and current.failures == ()
-    failed = harness.worker.process(body, MAX_DELIVERIES)
+        assert current.lease_expires_at is not None
+        assert current.lease_expires_at <= harness.clock()  # the attempt gave its lease back
+        delivery = harness.wait_for_delivery()
+        assert RunMessage.model_validate_json(delivery.body).deliveries == spent
+    failed = harness.worker.process(delivery.body, delivery.dequeue_count)
     assert failed is not None and failed.outcome is RunOutcome.FAILED
     assert [f.code for f in failed.failures] == [FailureCode.RETRIES_EXHAUSTED]
     assert "graph_throttled" in failed.failures[0].message or "429" in failed.failures[0].message

@@ -1,0 +1,122 @@
+"""The run store's contract, on Azurite and on the in-memory table: the same calls, the
+same answers. Races and faults are then tested on the in-memory one with confidence."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from shared.errors import ConcurrentUpdate
+from shared.runs import model
+from shared.runs.identity import new_run_id, outbox_row_key
+from shared.runs.listing import RunFilter
+from shared.runs.model import Initiator, OperationRun, RunOutcome
+from shared.runs.store import LockHeld, RunStore
+
+TENANT = "3f2b6c1e-0000-4000-8000-000000000002"
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+ALICE = Initiator(id="alice", name="Alice")
+
+
+def _run(identity: str = "same", at: datetime = NOW) -> OperationRun:
+    return model.new_run(
+        run_id=new_run_id(at),
+        tenant_id=TENANT,
+        run_type="diagnostics.noop",
+        inputs={},
+        identity_hash=identity,
+        initiator=ALICE,
+        now=at,
+    )
+
+
+def _outbox(run: OperationRun, event: str) -> dict[str, Any]:
+    return {
+        "PartitionKey": run.tenant_id,
+        "RowKey": outbox_row_key(run.id, event),
+        "RunId": run.id,
+        "Event": event,
+        "CreatedAt": run.updated_at,
+    }
+
+
+def test_create_with_lock_and_extra_rows_is_one_transaction(table: Any) -> None:
+    store = RunStore(table)
+    winner = _run()
+    first = store.create_with_lock(winner, [_outbox(winner, "queued")])
+    assert first.etag and store.get(TENANT, first.id) == first
+    loser = _run()
+    with pytest.raises(LockHeld):
+        store.create_with_lock(loser, [_outbox(loser, "queued")])
+    assert store.get(TENANT, loser.id) is None
+    assert [r.run_id for r in store.outbox(TENANT)] == [first.id]
+    lock = store.get_lock(TENANT, "same")
+    assert lock is not None and lock.run_id == first.id
+
+
+def test_replace_is_a_compare_and_swap(table: Any) -> None:
+    store = RunStore(table)
+    run = store.create_with_lock(_run())
+    claimed = store.replace(model.claim(run, now=NOW, lease=timedelta(minutes=1), token="t"))
+    assert claimed.etag != run.etag and store.get(TENANT, run.id) == claimed
+    with pytest.raises(ConcurrentUpdate):
+        store.replace(model.claim(run, now=NOW, lease=timedelta(minutes=1), token="u"))
+    assert store.get(TENANT, run.id).claim_token == "t"  # type: ignore[union-attr]  # noqa: S105
+
+
+def test_the_terminal_write_releases_the_lock_and_adds_the_notice_or_does_nothing(
+    table: Any,
+) -> None:
+    store = RunStore(table)
+    run = store.create_with_lock(_run())
+    lock = store.get_lock(TENANT, "same")
+    ended = model.finish(run, outcome=RunOutcome.SUCCEEDED, now=NOW)
+    stale = dataclasses.replace(lock, etag="W/\"datetime'2000-01-01T00%3A00%3A00Z'\"")  # type: ignore[arg-type]
+    with pytest.raises(ConcurrentUpdate):
+        store.replace_and_release(ended, stale, [_outbox(ended, "completed")])
+    assert store.get(TENANT, run.id) == run and store.outbox(TENANT) == []
+    saved = store.replace_and_release(ended, lock, [_outbox(ended, "completed")])
+    assert saved.is_terminal and store.get_lock(TENANT, "same") is None
+    [notice] = store.outbox(TENANT, run.id)
+    assert (notice.run_id, notice.event, notice.created_at) == (run.id, "completed", NOW)
+    store.remove_outbox(notice)
+    store.remove_outbox(notice)  # gone already is fine
+    assert store.outbox(TENANT) == []
+
+
+def test_outbox_ranges_are_per_run_and_per_tenant(table: Any) -> None:
+    store = RunStore(table)
+    a_run = _run("a")
+    a = store.create_with_lock(a_run, [_outbox(a_run, "queued")])
+    b_run = _run("b", NOW + timedelta(seconds=1))
+    store.create_with_lock(b_run, [_outbox(b_run, "queued")])
+    assert {r.event for r in store.outbox(TENANT)} == {"queued"}
+    assert len(store.outbox(TENANT)) == 2
+    assert [r.run_id for r in store.outbox(TENANT, a.id)] == [a.id]
+    assert store.outbox("3f2b6c1e-0000-4000-8000-00000000ffff") == []
+
+
+def test_tenants_with_runs_are_indexed_once(table: Any) -> None:
+    store = RunStore(table)
+    store.note_tenant(TENANT)
+    store.note_tenant(TENANT)
+    RunStore(table).note_tenant("3f2b6c1e-0000-4000-8000-000000000003")
+    assert sorted(store.tenants_with_runs()) == [TENANT, "3f2b6c1e-0000-4000-8000-000000000003"]
+
+
+def test_listing_filters_newest_first(table: Any) -> None:
+    store = RunStore(table)
+    older = store.create_with_lock(_run("a"))
+    newer = store.create_with_lock(_run("b", NOW + timedelta(seconds=1)))
+    store.replace_and_release(
+        model.finish(older, outcome=RunOutcome.FAILED, now=NOW), store.get_lock(TENANT, "a")
+    )
+    page, more = store.list(TENANT, RunFilter(), limit=10)
+    assert [r.id for r in page] == [newer.id, older.id] and more is None
+    failed, _ = store.list(TENANT, RunFilter(outcome=RunOutcome.FAILED), limit=10)
+    assert [r.id for r in failed] == [older.id]
+    first, cursor = store.list(TENANT, RunFilter(), limit=1)
+    assert [r.id for r in first] == [newer.id] and cursor is not None
