@@ -1,10 +1,11 @@
-"""GET /api/tenants/{tenant_id}/directory/groups?search=: delegated (on-behalf-of) search."""
+"""GET /api/tenants/{tenant_id}/directory/groups?search=: delegated (on-behalf-of) search.
+Path, method and auth rule are in the route table (shared.api.openapi.OPERATIONS)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from functions._http import api_endpoint, headers_of
+from functions._routes import Authorized, route
 from shared.api import directory
 from shared.api.present import ApiResponse
 from shared.composition.reads import api_services
@@ -12,11 +13,6 @@ from shared.composition.reads import api_services
 bp = func.Blueprint()
 
 
-@bp.function_name("api_search_groups")
-@bp.route(route="api/tenants/{tenant_id}/directory/groups", methods=["GET"])
-@api_endpoint
-def search_groups(req: func.HttpRequest) -> ApiResponse:
-    api = api_services()
-    caller = api.access.caller(headers_of(req))
-    member = api.access.member(caller, req.route_params.get("tenant_id"))
-    return directory.search(api, caller, member.tenant_id, req.params)
+@route(bp, "searchGroups")
+def search_groups(req: func.HttpRequest, who: Authorized) -> ApiResponse:
+    return directory.search(api_services(), who.user, who.tenant, req.params)

@@ -1,9 +1,12 @@
-"""The OpenAPI 3.1 document of the HTTP surface (DESIGN section 5), built from the pydantic
-models: request bodies and query strings (shared.api.models, shared.api.me) and responses
-(shared.api.schemas). Served at GET /api/openapi.json.
+"""The route table of the HTTP surface and the OpenAPI 3.1 document built from it.
 
-Routes are declared once in OPERATIONS; tests/unit/api checks that they are exactly the
-HTTP routes function_app registers, and tests/e2e runs schemathesis against the host.
+Each route is declared once, in OPERATIONS: method, path, the function that serves it,
+its auth rule, its query and body models and its replies (pydantic models: request bodies
+and query strings from shared.api.models and shared.api.me, responses from
+shared.api.schemas). functions/_routes.py registers the HTTP triggers from this table, so
+a path, a method or an auth rule is never written twice. Served at GET /api/openapi.json;
+tests/unit/api checks the document against the functions function_app registers, and
+tests/e2e runs schemathesis against the host.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ REF = "#/components/schemas/{model}"
 BEARER = "bearerAuth"
 
 Method = Literal["get", "post", "put"]
+# Who may call a route: anyone; any authenticated caller; a member of the tenant the path
+# names (or, on a path without one, of some tenant); a member whose role may write.
+Auth = Literal["anonymous", "caller", "member", "writer"]
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,19 @@ class Operation:
     replies: dict[int, Reply]
     query: type[BaseModel] | None = None
     body: type[BaseModel] | None = None
-    secured: bool = True
+    auth: Auth = "caller"
     description: str = ""
     path_params: tuple[str, ...] = field(default=())
+    function: str = ""  # the Functions function name; routes sharing a path share one
+
+    @property
+    def secured(self) -> bool:
+        return self.auth != "anonymous"
+
+    @property
+    def route(self) -> str:
+        """The path as a Functions route template (no leading slash)."""
+        return self.path.removeprefix("/")
 
 
 # Reused replies. Every status a route can answer on purpose is listed on that route.
@@ -112,7 +128,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "Liveness (anonymous; touches no storage)",
         "meta",
         {200: Reply("Alive", schemas.Health)},
-        secured=False,
+        auth="anonymous",
+        function="api_health",
     ),
     Operation(
         "get",
@@ -121,7 +138,8 @@ OPERATIONS: tuple[Operation, ...] = (
         "This document (anonymous)",
         "meta",
         {200: Reply("The OpenAPI document")},
-        secured=False,
+        auth="anonymous",
+        function="api_openapi",
     ),
     Operation(
         "get",
@@ -130,6 +148,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The tenants the caller may see, with their role",
         "tenants",
         {200: Reply("The caller's tenants", schemas.TenantList), 401: UNAUTHENTICATED},
+        function="api_list_tenants",
     ),
     Operation(
         "get",
@@ -138,6 +157,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The run-type catalogue: type, title, description, JSON Schema of the inputs",
         "operations",
         {200: Reply("The catalogue", schemas.Catalogue), 401: UNAUTHENTICATED},
+        function="api_operation_types",
     ),
     Operation(
         "post",
@@ -170,6 +190,8 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=("tenant_id",),
         description="Idempotent for identical active runs: the same type and inputs while a "
         "run is queued or running answer 200 with that run.",
+        function="api_start_operation",
+        auth="writer",
     ),
     Operation(
         "get",
@@ -186,6 +208,8 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         query=ListQuery,
         path_params=("tenant_id",),
+        function="api_list_operations",
+        auth="member",
     ),
     Operation(
         "get",
@@ -200,6 +224,7 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Storage only. Per tenant: active runs, failures in 24 h, the last success "
         "of each run type within 7 days and what needs attention (failures, runs queued too "
         "long, a run type overdue). Bounded per tenant; answers are cached for a few seconds.",
+        function="api_overview",
     ),
     Operation(
         "get",
@@ -213,6 +238,8 @@ OPERATIONS: tuple[Operation, ...] = (
             404: NO_TENANT,
         },
         path_params=("tenant_id",),
+        function="api_tenant_glance",
+        auth="member",
     ),
     Operation(
         "get",
@@ -226,6 +253,8 @@ OPERATIONS: tuple[Operation, ...] = (
             404: Reply("No such run in this tenant, or no such tenant (`not_found`)"),
         },
         path_params=("tenant_id", "run_id"),
+        function="api_get_operation",
+        auth="member",
     ),
     Operation(
         "post",
@@ -241,6 +270,8 @@ OPERATIONS: tuple[Operation, ...] = (
             409: Reply("The run has completed (`invalid_transition`)"),
         },
         path_params=("tenant_id", "run_id"),
+        function="api_cancel_operation",
+        auth="writer",
     ),
     Operation(
         "get",
@@ -262,6 +293,8 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         query=GroupSearchQuery,
         path_params=("tenant_id",),
+        function="api_search_groups",
+        auth="member",
     ),
     Operation(
         "get",
@@ -278,6 +311,8 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         query=GroupMappingQuery,
         path_params=("tenant_id",),
+        function="api_restore_group_mapping",
+        auth="member",
     ),
     Operation(
         "get",
@@ -293,6 +328,7 @@ OPERATIONS: tuple[Operation, ...] = (
             422: INVALID_QUERY,
         },
         query=NotificationQuery,
+        function="api_my_notifications",
     ),
     Operation(
         "post",
@@ -307,6 +343,7 @@ OPERATIONS: tuple[Operation, ...] = (
             404: Reply("No such notification (`not_found`)"),
         },
         path_params=("notification_id",),
+        function="api_mark_notification_read",
     ),
     Operation(
         "get",
@@ -319,6 +356,7 @@ OPERATIONS: tuple[Operation, ...] = (
             401: UNAUTHENTICATED,
             403: USER_ONLY,
         },
+        function="api_my_notification_preferences",
     ),
     Operation(
         "put",
@@ -338,6 +376,8 @@ OPERATIONS: tuple[Operation, ...] = (
             422: Reply("The body violates the schema; `details` names the fields"),
         },
         body=PreferencesBody,
+        function="api_my_notification_preferences",
+        auth="member",
     ),
 )
 

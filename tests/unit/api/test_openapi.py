@@ -92,3 +92,37 @@ def test_query_parameters_come_from_the_request_models() -> None:
     }
     assert params["status"]["schema"] == {"$ref": "#/components/schemas/RunStatus"}
     assert not any(p["required"] for n, p in params.items() if n != "tenant_id")
+
+
+def _registered() -> dict[str, tuple[str, frozenset[str]]]:
+    """function name -> (route, methods) as function_app registers them."""
+    import function_app
+
+    out: dict[str, tuple[str, frozenset[str]]] = {}
+    for function in _get_functions(function_app.app):
+        trigger = function.get_trigger()
+        if getattr(trigger, "type", "") != "httpTrigger" or trigger.route in NOT_API:
+            continue
+        methods = frozenset(str(getattr(m, "value", m)).lower() for m in trigger.methods or [])
+        out[function.get_function_name()] = (trigger.route, methods)
+    return out
+
+
+def test_each_route_of_the_table_is_the_function_registered_for_it() -> None:
+    """The route table is the one declaration: the registered functions' names, routes and
+    methods are exactly the table's."""
+    expected: dict[str, tuple[str, set[str]]] = {}
+    for op in OPERATIONS:
+        route, methods = expected.setdefault(op.function, (op.route, set()))
+        assert route == op.route, op.operation_id
+        methods.add(op.method)
+    assert _registered() == {name: (r, frozenset(m)) for name, (r, m) in expected.items()}
+
+
+def test_auth_rules_match_the_documented_replies() -> None:
+    for op in OPERATIONS:
+        spec = document()["paths"][op.path][op.method]
+        if op.auth == "writer":
+            assert "403" in spec["responses"], op.operation_id
+        if op.auth in {"member", "writer"} and "tenant_id" in op.path_params:
+            assert "404" in spec["responses"], op.operation_id
