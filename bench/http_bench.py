@@ -3,7 +3,7 @@ storage floor, measured in one run.
 
 A private Azurite, a LocalCloud (Entra tokens, JWKS) and a DevHost serving the real
 function_app with queue workers off (runs stay queued), set up as tests/e2e does
-(tests.stack.running_stack). Then, interleaving ours and the floor so drift hits both:
+(devstack.stack.running_stack). Then, interleaving ours and the floor so drift hits both:
   start: POST /api/tenants/{t}/operations (distinct diagnostics.noop labels), sequential
          vs one 2-entity entity-group transaction + one queue send with the SDKs
   list:  GET /api/tenants/{t}/operations?limit=50 vs one raw 50-row page query
@@ -27,12 +27,12 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from bench.runs_bench import fill_partition, interleave, raw_start_floor, report, timed
+from devstack.azurite import start_azurite
+from devstack.stack import Stack, running_stack
 from localcloud import LocalCloud
 from shared.auth.membership import Role
 from shared.config import RUNS_TABLE
 from shared.runs.identity import RUN_RANGE
-from tests.azurite import start_azurite
-from tests.stack import Stack, running_stack
 
 START_TARGET = 1.2
 LIST_TARGET = 1.2

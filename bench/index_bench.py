@@ -28,6 +28,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient
 
 from bench.runs_bench import interleave
+from devstack.azurite import start_azurite
 from shared.config import RUNS_TABLE
 from shared.runs.entity import SUMMARY_PROPERTIES, run_to_entity
 from shared.runs.identity import identity_hash, new_run_id
@@ -36,7 +37,6 @@ from shared.runs.listing import RunFilter
 from shared.runs.model import Initiator, OperationRun, RunOutcome, finish, new_run
 from shared.runs.store import RunStore
 from shared.storage import StorageClients
-from tests.azurite import start_azurite
 
 ME = Initiator(id="me-0000", name="Me")
 OTHERS = Initiator(id="someone-else", name="Someone")

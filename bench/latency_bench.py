@@ -18,12 +18,12 @@ import statistics
 import time
 
 from bench.http_bench import Clients
+from devstack.azurite import start_azurite
+from devstack.stack import Stack, running_stack
 from localcloud import LocalCloud
 from shared.auth.membership import Role
 from shared.composition.services import services
 from shared.config import APP_ROOT
-from tests.azurite import start_azurite
-from tests.stack import Stack, running_stack
 
 P50_GOAL, P95_GOAL = 1.0, 2.5
 

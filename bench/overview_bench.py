@@ -1,7 +1,7 @@
 """Overview benchmark (not a test): the all-tenants overview for a caller with 200 tenants
 against one tenant's newest-50 list, both over HTTP, side by side in one run.
 
-A private Azurite, a LocalCloud and the real function_app in DevHost (tests.stack), as
+A private Azurite, a LocalCloud and the real function_app in DevHost (devstack.stack), as
 bench/http_bench.py sets them up. Each of the caller's tenants holds a week of finished
 runs (the overview reads each tenant's lock range and week, bounded, 8 tenants at a time);
 the list tenant holds 1,000 runs. Rounds alternate overview and list so drift hits both.
@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from azure.data.tables import TableClient
 
 from bench.runs_bench import fill_partition, interleave
+from devstack.azurite import start_azurite
+from devstack.stack import Stack, running_stack
 from localcloud import LocalCloud
 from shared.auth.membership import Role
 from shared.composition.reads import api_services
@@ -28,8 +30,6 @@ from shared.runs import model
 from shared.runs.entity import run_to_entity
 from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.model import Initiator, RunOutcome
-from tests.azurite import start_azurite
-from tests.stack import Stack, running_stack
 
 TARGET = 5.0
 WHO = Initiator(id="bench", name="Bench")

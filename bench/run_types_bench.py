@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from devstack.azurite import start_azurite
+from devstack.stack import running_stack
 from localcloud import LocalCloud
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID
 from shared.backups.store import BackupStore
@@ -45,8 +47,6 @@ from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
 from shared.storage import StorageClients
-from tests.azurite import start_azurite
-from tests.stack import running_stack
 
 WHO = Initiator(id="bench-user", name="Bench")
 TYPES = ("policy.sync", "backup.capture", "directory_groups.sync")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient
 
+from devstack.azurite import start_azurite
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
 from shared.operations.registry import Registry
@@ -31,7 +32,6 @@ from shared.runs.model import Initiator, new_run
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.storage import StorageClients
-from tests.azurite import start_azurite
 
 WHO = Initiator(id="bench-user", name="Bench")
 

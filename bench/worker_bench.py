@@ -23,6 +23,7 @@ from azure.data.tables import TableClient, UpdateMode
 from azure.storage.queue import QueueClient
 
 from bench.runs_bench import WHO, interleave, report
+from devstack.azurite import start_azurite
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
 from shared.operations.registry import Registry
@@ -34,7 +35,6 @@ from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
 from shared.storage import StorageClients
-from tests.azurite import start_azurite
 
 TARGET = 1.3
 

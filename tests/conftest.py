@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack.azurite import Azurite, start_azurite
 from shared.storage import StorageClients
-from tests.azurite import Azurite, start_azurite
 
 
 @pytest.fixture(scope="session")

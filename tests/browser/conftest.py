@@ -20,10 +20,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, expect, sync_playwright
 
+from devstack.azurite import Azurite
+from devstack.stack import ROOT, Stack, running_stack
 from localcloud import LocalCloud
 from shared.auth.membership import Role
-from tests.azurite import Azurite
-from tests.stack import ROOT, Stack, running_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 # axe-core from npm, injected by the test browser only (an init script runs outside the

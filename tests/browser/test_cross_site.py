@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from devstack.stack import Stack, reset_caches
 from localcloud.seed import CONTOSO_TENANT_ID
 from shared.api.openapi import OPERATIONS, Operation
-from tests.stack import Stack, reset_caches
 
 NOOP = "diagnostics.noop"
 EVIL = "http://evil.example"

@@ -9,8 +9,8 @@ import json
 
 import httpx
 
+from devstack.stack import Stack
 from localcloud.seed import CONTOSO_TENANT_ID, OPERATOR_OID, VIEWER_OID
-from tests.stack import Stack
 
 
 def forged_principal(oid: str) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from devstack.stack import Stack
 from shared.auth.membership import Role
-from tests.stack import Stack
 
 from .conftest import NOOP, OpenPage, fresh_tenant, ops, screenshot, start
 

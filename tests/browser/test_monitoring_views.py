@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
+from devstack.stack import Stack
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID, OPERATOR_OID
 from shared.auth.membership import Role
 from shared.config import NOTIFICATIONS_TABLE, QUEUE_HEALTH_TABLE, RUNS_QUEUE
@@ -20,7 +21,6 @@ from shared.notifications.inbox import Inbox, Notification, notification_id
 from shared.notifications.message import NotificationEvent
 from shared.runs.model import Failure, RunOutcome
 from tests.monitoring_data import put_run, seed_history
-from tests.stack import Stack
 
 from .conftest import OpenPage, assert_accessible, fresh_tenant, start
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from devstack.stack import Stack
 from localcloud.seed import CONTOSO_TENANT_ID
-from tests.stack import Stack
 
 from .conftest import OpenPage, ops, screenshot
 

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
+from devstack.stack import ROOT, Stack
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID, OPERATOR_OID
 from shared.auth.membership import Membership, Role
 from shared.config import QUEUE_HEALTH_TABLE, RUNS_QUEUE
 from shared.monitoring.queue_status import PARTITION, QueueStatus, QueueStatusStore
 from shared.runs.model import Failure, RunOutcome
 from tests.monitoring_data import put_run, seed_history
-from tests.stack import ROOT, Stack
 
 from .conftest import ARTIFACTS, OpenPage
 

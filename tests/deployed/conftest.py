@@ -12,9 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack.stack import Stack, running_deployed_stack
 from localcloud import LocalCloud
 from tests.browser.conftest import browser  # noqa: F401 - Debian's Chromium, shared
-from tests.stack import Stack, running_deployed_stack
 
 
 @pytest.fixture(scope="package")

@@ -21,11 +21,11 @@ from playwright.sync_api import Browser, expect
 
 from devhost.as_deployed import bicep_app_settings
 from devhost.loader import _get_functions
+from devstack.stack import Stack
 from localcloud.seed import CONTOSO_TENANT_ID
 from shared.composition.reads import api_services
 from shared.composition.services import services
 from shared.config import Settings, StorageSettingsConflict
-from tests.stack import Stack
 
 OPS = f"/api/tenants/{CONTOSO_TENANT_ID}/operations"
 

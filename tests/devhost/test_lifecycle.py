@@ -17,7 +17,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.queue import QueueClient
 
 from devhost import DevHost, LocalSettings
-from tests.azurite import free_port
+from devstack.azurite import free_port
 from tests.devhost import sample_app
 from tests.devhost.conftest import YEARLY, HostFactory, request, wait_for
 from tests.devhost.sample_app import Recorder

@@ -4,7 +4,7 @@ LocalCloud for Entra (tokens, JWKS, on-behalf-of) and Graph.
 One host (HTTP only, no queue workers: runs stay queued, so dedup is observable) serves
 the package. Contoso and Fabrikam are the LocalCloud tenants; memberships are seeded as
 `make dev` seeds them. Tests that need a clean partition grant themselves a fresh tenant.
-The building blocks live in tests/stack.py (the browser tests use them too).
+The building blocks live in devstack/stack.py (the browser tests use them too).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
+from devstack.azurite import Azurite
+from devstack.stack import OIDS, ROOT, SEEDED_ROLES, Stack, reset_caches, running_stack
 from localcloud import LocalCloud
-from tests.azurite import Azurite
-from tests.stack import OIDS, ROOT, SEEDED_ROLES, Stack, reset_caches, running_stack
 
 __all__ = ["OIDS", "ROOT", "SEEDED_ROLES", "Call", "Stack", "reset_caches"]
 

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from devhost import DevHost, LocalSettings
+from devstack.azurite import free_port
 from localcloud.seed import CONTOSO_TENANT_ID
-from tests.azurite import free_port
 
 from .conftest import Stack
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from devhost import DevHost, LocalSettings
+from devstack.azurite import free_port
 from localcloud.seed import CONTOSO_TENANT_ID
-from tests.azurite import free_port
 
 from .conftest import Stack
 

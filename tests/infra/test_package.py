@@ -20,7 +20,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DEV_ONLY = ("localcloud", "devhost", "tests", "bench", "infra", "node_modules", ".localcloud")
+DEV_ONLY = (
+    "localcloud",
+    "devhost",
+    "devstack",
+    "tests",
+    "bench",
+    "infra",
+    "node_modules",
+    ".localcloud",
+)
 # A PEM private key block (its header, then base64), not a mention of one in code.
 PRIVATE_KEY = re.compile(rb"-----BEGIN [A-Z ]*PRIVATE KEY-----\r?\n[A-Za-z0-9+/=]{40,}")
 
@@ -125,7 +134,7 @@ def test_the_app_imports_from_the_package_alone(package: Path) -> None:
         "or '.venv' in p]\n"
         "import function_app\n"
         "assert function_app.__file__.startswith(sys.path[0]), function_app.__file__\n"
-        "for name in ('devhost', 'localcloud', 'tests'):\n"
+        "for name in ('devhost', 'devstack', 'localcloud', 'tests'):\n"
         "    try:\n"
         "        __import__(name)\n"
         "    except ImportError:\n"

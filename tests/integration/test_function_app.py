@@ -12,13 +12,13 @@ from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 
 from devhost.loader import _get_functions
+from devstack.azurite import Azurite
 from shared.composition import root
 from shared.composition.services import services
 from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
 from shared.runs.model import Initiator, RunOutcome
 from shared.storage import StorageClients
 from shared.tenants import ManagedTenant
-from tests.azurite import Azurite
 
 
 @pytest.fixture

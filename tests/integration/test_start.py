@@ -13,12 +13,12 @@ from azure.data.tables import UpdateMode
 from azure.storage.queue import QueueClient
 from pydantic import BaseModel
 
+from devstack.azurite import ROOT
 from shared.errors import DispatchFailed, InputInvalid, PayloadTooLarge, UnknownRunType
 from shared.runs.dispatch import QueueDispatcher, RunMessage
 from shared.runs.identity import lock_row_key, run_row_key
 from shared.runs.model import FailureCode, RunOutcome, RunStatus
 from shared.runs.store import ActiveLock
-from tests.azurite import ROOT
 from tests.integration.conftest import ALICE, BOB, Harness, add_type, make_service
 from tests.integration.start_burst import INPUTS, burst
 

@@ -1,5 +1,6 @@
-"""The app over real HTTP, for the e2e and browser tests: the app in DevHost (loopback),
-the session's Azurite, and a LocalCloud for Entra (tokens, JWKS, on-behalf-of) and Graph.
+"""The app over real HTTP, for the e2e and browser tests and the HTTP benchmarks: the app
+in DevHost (loopback), the session's Azurite, and a LocalCloud for Entra (tokens, JWKS,
+on-behalf-of) and Graph.
 
 Building blocks only (no fixtures): tests/e2e/conftest.py and tests/browser/conftest.py
 turn them into package-scoped fixtures. Memberships are seeded as `make dev` seeds them.
@@ -19,6 +20,7 @@ import pytest
 from devhost import DevHost, LocalSettings
 from devhost.as_deployed import FORBIDDEN, LocalPlatform, deployed_settings
 from devhost.localstack import AUTOMATION_OID, demo_easy_auth, local_values, seed_demo
+from devstack.azurite import Azurite, free_port, start_azurite
 from localcloud import LocalCloud
 from localcloud.seed import (
     API_APP_ROLES,
@@ -35,7 +37,6 @@ from shared.auth.membership import Membership, MembershipStore, Role
 from shared.composition import root
 from shared.config import MEMBER_TENANTS_TABLE, TENANT_MEMBERS_TABLE
 from shared.storage import StorageClients, StorageEndpoints
-from tests.azurite import Azurite, free_port, start_azurite
 
 ROOT = Path(__file__).resolve().parents[1]
 OIDS = {
