@@ -1,10 +1,11 @@
 """Retention: purge completed runs older than a number of days, tenant by tenant.
 
-What goes with a run: its in-app notifications (`Notifications`, PK initiator id, one
-RowKey range per run), its delivery ledger (`NotificationDeliveries`, PK run id), a
-restore run's ledger rows (`RestoreLedger`, RowKeys `<run id>~...`) and, for a capture
-run that never sealed its backup set, that partial set and its blobs. A *complete*
-backup set outlives the run that made it: it is the customer's data, restores read it.
+What goes with a run: its in-app notifications (Inbox.purge_run), its delivery ledger
+(`NotificationDeliveries`, PK run id), a restore run's ledger rows
+(RestoreLedger.purge_run) and, for a capture run that never sealed its backup set, that
+partial set and its blobs (BackupStore.purge_unsealed). A *complete* backup set outlives
+the run that made it: it is the customer's data, restores read it. Each store owns its
+key layout; this module only decides which runs go and in what order.
 
 Never an active run:
 - only rows with Status `completed` are candidates (the query says so, and so does a
@@ -40,7 +41,17 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, TableTransactionError
 from azure.storage.blob import ContainerClient
 
-from shared.persistence.tables import etag_of, prefix_range, query_range, storage_errors
+from shared.backups.store import BackupStore
+from shared.notifications.inbox import Inbox
+from shared.persistence.blobs import JsonBlobs
+from shared.persistence.tables import (
+    etag_of,
+    purge_range,
+    purge_rows,
+    query_range,
+    storage_errors,
+)
+from shared.restore.ledger import RestoreLedger
 from shared.runs.identity import (
     LOCK_RANGE,
     RUN_PREFIX,
@@ -56,7 +67,6 @@ log = logging.getLogger(__name__)
 
 MAX_TRANSACTION = 100  # entity-group transaction limit (one partition, <= 100 entities)
 _COMPLETED = "completed"
-_BACKUP_COMPLETE = "complete"
 # What retention reads of an old run: enough to delete it, its dependents and index rows.
 _CANDIDATE_COLUMNS = (
     "PartitionKey",
@@ -142,6 +152,16 @@ class RunRetention:
         backfill_index: Callable[[str], int] | None = None,
     ) -> None:
         self._t = tables
+        # The stores that own the dependents' key layouts.
+        t = tables
+        self._inbox = Inbox(t.notifications) if t.notifications is not None else None
+        ledger = t.restore_ledger
+        self._restore_ledger = RestoreLedger(ledger) if ledger is not None else None
+        self._backups = (
+            BackupStore(tables.backup_sets, JsonBlobs(tables.backup_blobs))
+            if tables.backup_sets is not None and tables.backup_blobs is not None
+            else None
+        )
         self._policy = policy
         self._clock = clock
         # The hourly pass also gives each tenant's runs from before the run index their
@@ -296,7 +316,7 @@ class RunRetention:
                         match_condition=MatchConditions.IfNotModified,
                     )
                 done.append(candidate)
-                _delete_keys(self._t.runs, candidate.tenant_id, candidate.index_keys)
+                purge_rows(self._t.runs, candidate.tenant_id, candidate.index_keys)
             except (ResourceModifiedError, ResourceNotFoundError):
                 report.skipped_changed += 1
             except HttpResponseError as error:
@@ -308,74 +328,19 @@ class RunRetention:
     # -- what goes with a run -----------------------------------------------------------------
 
     def _purge_dependents(self, c: _Candidate, report: RetentionReport) -> None:
-        t = self._t
-        if t.notifications is not None and c.initiator_id:
-            # Inbox RowKeys are `<mirrored run id>~<event>`: one range per run.
-            prefix = _run_row_key(c.run_id)[len(RUN_PREFIX) :] + "~"
-            report.notifications_deleted += _delete_range(
-                t.notifications, c.initiator_id, prefix_range(prefix)
-            )
-        if t.deliveries is not None:
-            report.deliveries_deleted += _delete_range(t.deliveries, c.run_id, ("", "\x7f"))
-        if t.restore_ledger is not None:
-            report.ledger_rows_deleted += _delete_range(
-                t.restore_ledger, c.tenant_id, prefix_range(f"{c.run_id}~")
-            )
-        if t.backup_sets is not None:
-            self._purge_unsealed_backup(c, report)
-
-    def _purge_unsealed_backup(self, c: _Candidate, report: RetentionReport) -> None:
-        """A capture run that ended without sealing its set left a partial set: garbage."""
-        assert self._t.backup_sets is not None  # noqa: S101 - checked by the caller
-        table = self._t.backup_sets
-        with storage_errors("reading BackupSets"):
-            try:
-                header = table.get_entity(c.tenant_id, f"set~{c.run_id}")
-            except ResourceNotFoundError:
-                return
-        if header.get("Status") == _BACKUP_COMPLETE:
-            return
-        if self._t.backup_blobs is not None:
-            prefix = f"{c.tenant_id}/{c.run_id}/"
-            for blob in self._t.backup_blobs.list_blobs(name_starts_with=prefix):
-                try:
-                    self._t.backup_blobs.delete_blob(blob.name)
-                    report.blobs_deleted += 1
-                except ResourceNotFoundError:
-                    pass
-        _delete_range(table, c.tenant_id, prefix_range(f"item~{c.run_id}~"))
-        _delete_keys(table, c.tenant_id, [f"set~{c.run_id}"])
-        report.backup_sets_deleted += 1
+        if self._inbox is not None and c.initiator_id:
+            report.notifications_deleted += self._inbox.purge_run(c.initiator_id, c.run_id)
+        if self._t.deliveries is not None:
+            report.deliveries_deleted += purge_range(self._t.deliveries, c.run_id, ("", "\x7f"))
+        if self._restore_ledger is not None:
+            report.ledger_rows_deleted += self._restore_ledger.purge_run(c.tenant_id, c.run_id)
+        if self._backups is not None:
+            # A capture run's backup set has the run's id.
+            blobs = self._backups.purge_unsealed(c.tenant_id, c.run_id)
+            if blobs is not None:
+                report.backup_sets_deleted += 1
+                report.blobs_deleted += blobs
 
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _delete_range(table: TableClient, partition: str, key_range: tuple[str, str]) -> int:
-    keys = [row["RowKey"] for row in query_range(table, partition, key_range, ("RowKey",))]
-    return _delete_keys(table, partition, keys)
-
-
-def _delete_keys(table: TableClient, partition: str, keys: Sequence[str]) -> int:
-    """Delete rows of one partition, <= 100 per transaction; rows already gone are fine."""
-    deleted = 0
-    for start in range(0, len(keys), MAX_TRANSACTION):
-        chunk = keys[start : start + MAX_TRANSACTION]
-        try:
-            with storage_errors(f"deleting from {table.table_name}"):
-                table.submit_transaction(
-                    [("delete", {"PartitionKey": partition, "RowKey": key}) for key in chunk]
-                )
-            deleted += len(chunk)
-            continue
-        except TableTransactionError:
-            pass  # someone deleted one meanwhile: fall back to single deletes
-        for key in chunk:
-            with storage_errors(f"deleting from {table.table_name}"):
-                try:
-                    table.delete_entity(partition, key)
-                    deleted += 1
-                except ResourceNotFoundError:
-                    pass
-    return deleted

@@ -35,6 +35,8 @@ from shared.persistence.tables import (
     get_row,
     json_property,
     prefix_range,
+    purge_range,
+    purge_rows,
     query_range,
     storage_errors,
     upsert_rows,
@@ -230,6 +232,22 @@ class BackupStore:
         sealed = self.get(backup.tenant_id, backup.id)
         assert sealed is not None  # noqa: S101 - just updated
         return sealed
+
+    # -- retention ------------------------------------------------------------------------------
+
+    def purge_unsealed(self, tenant_id: str, set_id: str) -> int | None:
+        """Delete a set that was never sealed (its capture run ended without completing
+        it): blobs, items, then the header, so a crash half way leaves the header to find
+        again. A complete set is the customer's data and stays. Returns the blobs deleted,
+        or None when there was no unsealed set."""
+        # The status only: a header from an older layout may lack other fields.
+        header = get_row(self._table, tenant_id, _header_key(set_id))
+        if header is None or header.get("Status") == BackupStatus.COMPLETE.value:
+            return None
+        blobs = self._blobs.delete_prefix(f"{tenant_id}/{set_id}/")
+        purge_range(self._table, tenant_id, prefix_range(_item_prefix(set_id)))
+        purge_rows(self._table, tenant_id, [_header_key(set_id)])
+        return blobs
 
     # -- reads ----------------------------------------------------------------------------------
 

@@ -23,7 +23,8 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared.errors import InvalidRequest, NotFound
 from shared.notifications.message import NotificationEvent
-from shared.runs.identity import is_run_id, run_row_key
+from shared.persistence.tables import prefix_range, purge_range
+from shared.runs.identity import is_run_id, mirrored_run_id
 
 MAX_PROBLEMS = 10
 
@@ -72,7 +73,12 @@ def _row_key(notification_id_: str) -> str:
     if not is_run_id(run_id) or event not in {e.value for e in NotificationEvent}:
         raise NotFound("no such notification")
     # Newest run first; "completed" sorts before "queued" within a run, as it is newer.
-    return f"{run_row_key(run_id)[len('run~') :]}~{event}"
+    return f"{_run_prefix(run_id)}{event}"
+
+
+def _run_prefix(run_id: str) -> str:
+    """RowKeys are `<mirrored run id>~<event>`: one range per run."""
+    return f"{mirrored_run_id(run_id)}~"
 
 
 def _from_entity(entity: Any) -> Notification:
@@ -95,6 +101,10 @@ def _from_entity(entity: Any) -> Notification:
 class Inbox:
     def __init__(self, table: TableClient) -> None:
         self._table = table
+
+    def purge_run(self, user_id: str, run_id: str) -> int:
+        """Delete the user's notifications of one run (retention); returns how many."""
+        return purge_range(self._table, user_id, prefix_range(_run_prefix(run_id)))
 
     def add(self, notification: Notification) -> bool:
         """Write it unless it exists. True if this call created it."""

@@ -61,6 +61,20 @@ class JsonBlobs:
             raise BlobMissing(f"payload blob {name} does not match its recorded digest")
         return json.loads(data)
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every document whose name starts with `prefix`; returns how many."""
+        deleted = 0
+        try:
+            for blob in self._container.list_blobs(name_starts_with=prefix):
+                try:
+                    self._container.delete_blob(blob.name)
+                    deleted += 1
+                except ResourceNotFoundError:
+                    pass
+        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
+            raise _unavailable(error) from None
+        return deleted
+
     def delete(self, name: str) -> None:
         """Remove a document; one already gone is fine (deletes are retried)."""
         try:

@@ -174,6 +174,37 @@ def delete_rows(table: TableClient, partition: str, row_keys: Iterable[str]) -> 
     return len(keys)
 
 
+def purge_rows(table: TableClient, partition: str, row_keys: Sequence[str]) -> int:
+    """Delete rows of one partition, <= 100 per transaction; rows already gone are fine
+    (a purge is retried after a crash). Returns how many this call deleted."""
+    deleted = 0
+    for start in range(0, len(row_keys), MAX_BATCH):
+        chunk = row_keys[start : start + MAX_BATCH]
+        try:
+            with storage_errors(f"deleting from {table.table_name}"):
+                table.submit_transaction(
+                    [("delete", {"PartitionKey": partition, "RowKey": key}) for key in chunk]
+                )
+            deleted += len(chunk)
+            continue
+        except TableTransactionError:
+            pass  # someone deleted one meanwhile: fall back to single deletes
+        for key in chunk:
+            with storage_errors(f"deleting from {table.table_name}"):
+                try:
+                    table.delete_entity(partition, key)
+                    deleted += 1
+                except ResourceNotFoundError:
+                    pass
+    return deleted
+
+
+def purge_range(table: TableClient, partition: str, key_range: tuple[str, str]) -> int:
+    """Delete every row of one partition whose RowKey is in `key_range` (see purge_rows)."""
+    keys = [row["RowKey"] for row in query_range(table, partition, key_range, ("RowKey",))]
+    return purge_rows(table, partition, keys)
+
+
 def fit_text(value: object, limit: int = 1024) -> str:
     """A display string capped well inside one property (names, descriptions)."""
     text = "" if value is None else str(value)

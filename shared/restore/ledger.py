@@ -24,7 +24,7 @@ from azure.core.exceptions import (
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.errors import ConcurrentUpdate
-from shared.persistence.tables import etag_of, get_row, storage_errors
+from shared.persistence.tables import etag_of, get_row, prefix_range, purge_range, storage_errors
 
 
 class LedgerState(StrEnum):
@@ -90,6 +90,10 @@ class RestoreLedger:
 
     def record_assigned(self, entry: LedgerEntry, now: datetime) -> LedgerEntry:
         return self._save(replace(entry, state=LedgerState.ASSIGNED), now)
+
+    def purge_run(self, tenant_id: str, run_id: str) -> int:
+        """Delete one run's rows (retention, once the run is gone); returns how many."""
+        return purge_range(self._table, tenant_id, prefix_range(f"{run_id}~"))
 
     def forget(self, entry: LedgerEntry) -> None:
         """Graph refused the create (so nothing exists): a later attempt may try again."""

@@ -62,8 +62,13 @@ def normalize_tenant_id(value: str) -> str | None:
     return candidate if _TENANT_ID.fullmatch(candidate) else None
 
 
+def mirrored_run_id(run_id: str) -> str:
+    """The run id with its characters mirrored, so that newer runs sort first."""
+    return run_id.translate(_MIRROR)
+
+
 def run_row_key(run_id: str) -> str:
-    return RUN_PREFIX + run_id.translate(_MIRROR)
+    return RUN_PREFIX + mirrored_run_id(run_id)
 
 
 def run_id_from_row_key(row_key: str) -> str:
