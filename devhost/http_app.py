@@ -32,7 +32,7 @@ class Reply:
 
 
 def error_reply(status: int, code: str, message: str) -> Reply:
-    """The app's own error shape (DESIGN section 5), so clients parse one format."""
+    """The app's own error shape (ErrorBody in /api/openapi.json), so clients parse one format."""
     body = json.dumps({"error": {"code": code, "message": message}}).encode()
     return Reply(status, [("Content-Type", "application/json; charset=utf-8")], body)
 

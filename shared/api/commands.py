@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from shared.api.models import StartRequest
 from shared.api.parsing import parse_body, run_path_id
 from shared.api.present import ApiResponse, error_json, run_json
+from shared.api.request_models import StartRequest
 from shared.auth.caller import Caller
 from shared.errors import DispatchFailed
 from shared.operations.registry import Registry

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from shared.api.models import GroupSearchQuery
 from shared.api.parsing import parse_query
 from shared.api.present import ApiResponse
+from shared.api.request_models import GroupSearchQuery
 from shared.auth.caller import Caller
 from shared.composition.reads import ApiServices
 from shared.group_search import GroupSearchConfig, search_groups

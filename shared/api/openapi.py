@@ -2,8 +2,8 @@
 
 Each route is declared once, in OPERATIONS: method, path, the function that serves it,
 its auth rule, its query and body models and its replies (pydantic models: request bodies
-and query strings from shared.api.models and shared.api.me, responses from
-shared.api.schemas). functions/_routes.py registers the HTTP triggers from this table, so
+and query strings from shared.api.request_models and shared.api.me, responses from
+shared.api.response_models). functions/_routes.py registers the HTTP triggers from this table, so
 a path, a method or an auth rule is never written twice. Served at GET /api/openapi.json;
 tests/unit/api checks the document against the functions function_app registers, and
 tests/e2e runs schemathesis against the host.
@@ -20,10 +20,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from shared.api import schemas
+from shared.api import response_models
 from shared.api.me import NotificationQuery, PreferencesBody
-from shared.api.models import GroupMappingQuery, GroupSearchQuery, ListQuery, StartRequest
 from shared.api.parsing import MAX_BODY_BYTES
+from shared.api.request_models import GroupMappingQuery, GroupSearchQuery, ListQuery, StartRequest
 
 OPENAPI_VERSION = "3.1.0"
 API_TITLE = "Intune operation runs"
@@ -127,7 +127,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "health",
         "Liveness (anonymous; touches no storage)",
         "meta",
-        {200: Reply("Alive", schemas.Health)},
+        {200: Reply("Alive", response_models.Health)},
         auth="anonymous",
         function="api_health",
     ),
@@ -147,7 +147,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "listTenants",
         "The tenants the caller may see, with their role",
         "tenants",
-        {200: Reply("The caller's tenants", schemas.TenantList), 401: UNAUTHENTICATED},
+        {200: Reply("The caller's tenants", response_models.TenantList), 401: UNAUTHENTICATED},
         function="api_list_tenants",
     ),
     Operation(
@@ -156,7 +156,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "listOperationTypes",
         "The run-type catalogue: type, title, description, JSON Schema of the inputs",
         "operations",
-        {200: Reply("The catalogue", schemas.Catalogue), 401: UNAUTHENTICATED},
+        {200: Reply("The catalogue", response_models.Catalogue), 401: UNAUTHENTICATED},
         function="api_operation_types",
     ),
     Operation(
@@ -166,8 +166,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "Start a run (or get the active identical one)",
         "operations",
         {
-            202: Reply("A new run, queued", schemas.StartResult, ("Location", "Retry-After")),
-            200: Reply("An active identical run (deduplicated)", schemas.StartResult),
+            202: Reply(
+                "A new run, queued", response_models.StartResult, ("Location", "Retry-After")
+            ),
+            200: Reply("An active identical run (deduplicated)", response_models.StartResult),
             400: Reply("The body is not JSON (`invalid_json`)"),
             401: UNAUTHENTICATED,
             403: READONLY,
@@ -181,9 +183,9 @@ OPERATIONS: tuple[Operation, ...] = (
             503: Reply(
                 "The run was created but could not be queued (`dispatch_failed`, with the "
                 "failed run), or storage did not answer",
-                schemas.DispatchFailedBody,
+                response_models.DispatchFailedBody,
                 ("Retry-After",),
-                any_of=(schemas.ErrorBody,),
+                any_of=(response_models.ErrorBody,),
             ),
         },
         body=StartRequest,
@@ -200,7 +202,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The tenant's runs, newest first, as summaries",
         "operations",
         {
-            200: Reply("A page of run summaries", schemas.RunPage),
+            200: Reply("A page of run summaries", response_models.RunPage),
             400: BAD_CURSOR,
             401: UNAUTHENTICATED,
             404: NO_TENANT,
@@ -218,7 +220,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "All the caller's tenants at a glance, the ones needing attention first",
         "monitoring",
         {
-            200: Reply("One row per tenant the caller may see", schemas.Overview),
+            200: Reply("One row per tenant the caller may see", response_models.Overview),
             401: UNAUTHENTICATED,
         },
         description="Storage only. Per tenant: active runs, failures in 24 h, the last success "
@@ -233,7 +235,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "A tenant at a glance: counts now, 24 h and 7 days, 14 days by outcome, durations",
         "monitoring",
         {
-            200: Reply("The tenant's glance", schemas.TenantGlance),
+            200: Reply("The tenant's glance", response_models.TenantGlance),
             401: UNAUTHENTICATED,
             404: NO_TENANT,
         },
@@ -248,7 +250,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "One run",
         "operations",
         {
-            200: Reply("The run", schemas.Run),
+            200: Reply("The run", response_models.Run),
             401: UNAUTHENTICATED,
             404: Reply("No such run in this tenant, or no such tenant (`not_found`)"),
         },
@@ -263,7 +265,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Cancel a run: queued ends cancelled now, running is asked to stop",
         "operations",
         {
-            200: Reply("The run after the cancel", schemas.CancelResult),
+            200: Reply("The run after the cancel", response_models.CancelResult),
             401: UNAUTHENTICATED,
             403: READONLY,
             404: Reply("No such run in this tenant, or no such tenant (`not_found`)"),
@@ -280,7 +282,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Search the tenant's groups on behalf of the caller (delegated Graph)",
         "directory",
         {
-            200: Reply("Matching groups", schemas.GroupSearchResult),
+            200: Reply("Matching groups", response_models.GroupSearchResult),
             401: UNAUTHENTICATED,
             403: Reply(
                 "No delegated user token to act on behalf of (`delegated_token_required`), "
@@ -303,7 +305,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Source groups of a backup with candidate target groups (cache only, never Graph)",
         "restore",
         {
-            200: Reply("The mapping", schemas.GroupMapping),
+            200: Reply("The mapping", response_models.GroupMapping),
             401: UNAUTHENTICATED,
             404: Reply("No such backup set in this tenant, or no such tenant (`not_found`)"),
             409: Reply("The backup set is still being captured (`backup_incomplete`)"),
@@ -321,7 +323,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The caller's in-app notifications, newest first",
         "me",
         {
-            200: Reply("A page of notifications", schemas.NotificationPage),
+            200: Reply("A page of notifications", response_models.NotificationPage),
             400: BAD_CURSOR,
             401: UNAUTHENTICATED,
             403: USER_ONLY,
@@ -337,7 +339,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Mark one of the caller's notifications read",
         "me",
         {
-            200: Reply("The notification, read", schemas.NotificationOut),
+            200: Reply("The notification, read", response_models.NotificationOut),
             401: UNAUTHENTICATED,
             403: USER_ONLY,
             404: Reply("No such notification (`not_found`)"),
@@ -352,7 +354,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "The caller's notification channels per event",
         "me",
         {
-            200: Reply("The effective preferences", schemas.Preferences),
+            200: Reply("The effective preferences", response_models.Preferences),
             401: UNAUTHENTICATED,
             403: USER_ONLY,
         },
@@ -365,7 +367,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Choose the caller's notification channels per event",
         "me",
         {
-            200: Reply("The effective preferences", schemas.Preferences),
+            200: Reply("The effective preferences", response_models.Preferences),
             400: Reply("The body is not JSON (`invalid_json`)"),
             401: UNAUTHENTICATED,
             403: Reply(
@@ -392,7 +394,7 @@ def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
             if model is not None:
                 found[(model, "validation")] = None
         for reply in [*op.replies.values(), *_SECURED_DEFAULTS.values()]:
-            for out in (reply.model or schemas.ErrorBody, *reply.any_of):
+            for out in (reply.model or response_models.ErrorBody, *reply.any_of):
                 found[(out, "serialization")] = None
     return list(found)
 
@@ -452,7 +454,7 @@ def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
         if op.operation_id == "openapi":
             entry["content"] = _content({"type": "object"})
         else:
-            main = refs[(reply.model or schemas.ErrorBody, "serialization")]
+            main = refs[(reply.model or response_models.ErrorBody, "serialization")]
             if reply.any_of:
                 alternatives = [refs[(m, "serialization")] for m in reply.any_of]
                 entry["content"] = _content({"anyOf": [main, *alternatives]})

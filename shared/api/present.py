@@ -59,7 +59,7 @@ def run_summary_json(run: OperationRun, links: Links) -> dict[str, Any]:
 
 
 def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
-    """The run's fields (DESIGN section 3) without storage internals, plus links."""
+    """The run's fields (shared.runs.model.OperationRun) without storage internals, plus links."""
     return {
         **run_summary_json(run, links),
         "inputs": run.inputs,

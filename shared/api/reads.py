@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shared.api import monitoring
-from shared.api.models import ListQuery
 from shared.api.parsing import parse_query, run_path_id
 from shared.api.present import ApiResponse, run_json, run_summary_json
+from shared.api.request_models import ListQuery
 from shared.auth.caller import Caller
 from shared.composition.reads import ApiServices
 from shared.runs.listing import RunFilter

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from shared.api.models import GroupMappingQuery
 from shared.api.parsing import parse_query
 from shared.api.present import ApiResponse, rfc3339
+from shared.api.request_models import GroupMappingQuery
 from shared.backups.store import BackupStore
 from shared.directory.groups import DirectoryGroup, EntraGroupsStore
 from shared.errors import Conflict, NotFound

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.backups.store import BackupSet
 from shared.operations.deps import OperationDeps
-from shared.operations.items import run_item
+from shared.operations.item_bookkeeping import run_item
 from shared.operations.policy_types import BackupPolicyIds
 from shared.operations.registry import RunType
 from shared.persistence.tables import RowBatch

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.directory.groups import DirectoryGroup, GroupCacheState
 from shared.errors import AppError
 from shared.operations.deps import OperationDeps
-from shared.operations.items import restart_counts
+from shared.operations.item_bookkeeping import restart_counts
 from shared.operations.registry import RunType
 from shared.policies.snapshot import is_key_safe
 from shared.runs.context import RunContext

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.operations.deps import OperationDeps
-from shared.operations.items import restart_counts, run_item
+from shared.operations.item_bookkeeping import restart_counts, run_item
 from shared.operations.policy_types import PolicyKinds
 from shared.operations.registry import RunType
 from shared.persistence.tables import RowBatch

@@ -21,7 +21,7 @@ from shared.backups.store import BackupItem
 from shared.errors import AppError
 from shared.graph import GraphError, GraphOutcomeUnknown, GraphTransientError
 from shared.operations.deps import OperationDeps
-from shared.operations.items import restart_counts, run_item
+from shared.operations.item_bookkeeping import restart_counts, run_item
 from shared.operations.policy_types import GroupId, RestorePolicyIds
 from shared.operations.registry import RunType
 from shared.policies.graph import PolicyGraph

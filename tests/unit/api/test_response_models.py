@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from shared.api import schemas
+from shared.api import response_models
 from shared.api.present import error_json, run_json, run_summary_json
 from shared.api.restore import helper_text
 from shared.errors import InputInvalid, NotFound
@@ -80,15 +80,15 @@ def _runs() -> list[Any]:
 @pytest.mark.parametrize("index", range(4))
 def test_run_json_is_a_run(index: int) -> None:
     run = _runs()[index]
-    parsed = _validates(schemas.Run, run_json(run, LINKS))
-    assert isinstance(parsed, schemas.Run)
+    parsed = _validates(response_models.Run, run_json(run, LINKS))
+    assert isinstance(parsed, response_models.Run)
     assert parsed.links.self_.startswith("https://api.example.test/api/tenants/")
 
 
 @pytest.mark.parametrize("index", range(4))
 def test_run_summary_json_is_a_summary(index: int) -> None:
     body = run_summary_json(_runs()[index], LINKS)
-    _validates(schemas.RunSummary, body)
+    _validates(response_models.RunSummary, body)
     assert not {"inputs", "failures", "result"} & set(body)
 
 
@@ -96,23 +96,23 @@ def test_the_summary_is_the_run_less_its_heavy_fields() -> None:
     run = _runs()[2]
     full, summary = run_json(run, LINKS), run_summary_json(run, LINKS)
     assert {k: full[k] for k in summary} == summary
-    assert set(schemas.Run.model_fields) > set(schemas.RunSummary.model_fields)
+    assert set(response_models.Run.model_fields) > set(response_models.RunSummary.model_fields)
 
 
 def test_a_run_with_extra_keys_does_not_validate() -> None:
     body = {**run_json(_runs()[0], LINKS), "etag": "W/1"}
     with pytest.raises(ValueError):
-        schemas.Run.model_validate(body)
+        response_models.Run.model_validate(body)
 
 
 def test_error_json_is_an_error_body() -> None:
-    _validates(schemas.ErrorBody, error_json(NotFound("no such run")))
+    _validates(response_models.ErrorBody, error_json(NotFound("no such run")))
     with_details = error_json(InputInvalid("bad", details=[{"field": "x", "message": "m"}]))
-    assert _validates(schemas.ErrorBody, with_details)
+    assert _validates(response_models.ErrorBody, with_details)
 
 
 def test_catalogue_entries() -> None:
-    _validates(schemas.Catalogue, {"items": [NOOP.catalogue_entry()]})
+    _validates(response_models.Catalogue, {"items": [NOOP.catalogue_entry()]})
 
 
 def test_notification_json() -> None:
@@ -128,15 +128,15 @@ def test_notification_json() -> None:
         link="https://x/monitoring/",
         created_at=NOW,
     )
-    _validates(schemas.NotificationOut, base.to_json())
+    _validates(response_models.NotificationOut, base.to_json())
     read = Notification(**{**base.__dict__, "read_at": NOW, "delivery_problems": ("email",)})
-    _validates(schemas.NotificationPage, {"items": [read.to_json()], "next_cursor": None})
+    _validates(response_models.NotificationPage, {"items": [read.to_json()], "next_cursor": None})
 
 
 def test_preferences_json() -> None:
     plan = ChannelPlan(frozenset({Channel.IN_APP}), frozenset({Channel.IN_APP, Channel.EMAIL}))
     body = {**plan.to_json(), "customized": False, "available": ["email", "in_app"]}
-    _validates(schemas.Preferences, body)
+    _validates(response_models.Preferences, body)
 
 
 def test_group_mapping_json() -> None:
@@ -148,4 +148,4 @@ def test_group_mapping_json() -> None:
             {"id": "g1", "display_name": "", "candidates": [{"id": "g2", "display_name": "G"}]}
         ],
     }
-    _validates(schemas.GroupMapping, body)
+    _validates(response_models.GroupMapping, body)

@@ -91,7 +91,8 @@ class RunSummary(_Out):
 
 
 class Run(RunSummary):
-    """One run: the fields of DESIGN section 3 (not the lock, not storage internals)."""
+    """One run: the fields of shared.runs.model.OperationRun (not the lock, not storage
+    internals)."""
 
     inputs: dict[str, Any]
     identity_hash: str
