@@ -15,4 +15,4 @@ bp = func.Blueprint()
 
 @route(bp, "searchGroups")
 def search_groups(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return directory.search(api_services(), who.user, who.tenant, req.params)
+    return directory.search(api_services().settings, who.user, who.tenant, req.params)

@@ -20,27 +20,31 @@ bp = func.Blueprint()
 
 @route(bp, "listTenants")
 def list_tenants(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return reads.my_tenants(api_services(), who.user)
+    api = api_services()
+    return reads.my_tenants(api.members, who.user, obo_configured=api.obo_configured)
 
 
 @route(bp, "getOverview")
 def overview(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return reads.overview(api_services(), who.user)
+    api = api_services()
+    return reads.overview(api.monitor, api.members, who.user)
 
 
 @route(bp, "getTenantGlance")
 def tenant_glance(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return reads.tenant_glance(api_services(), who.tenant)
+    return reads.tenant_glance(api_services().monitor, who.tenant)
 
 
 @route(bp, "listOperations")
 def list_operations(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return reads.list_runs(api_services(), who.user, who.tenant, req.params)
+    api = api_services()
+    return reads.list_runs(api.runs, api.links, who.user, who.tenant, req.params)
 
 
 @route(bp, "getOperation")
 def get_operation(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return reads.get_run(api_services(), who.tenant, req.route_params.get("run_id"))
+    api = api_services()
+    return reads.get_run(api.runs, api.links, who.tenant, req.route_params.get("run_id"))
 
 
 @route(bp, "restoreGroupMapping")

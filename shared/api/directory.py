@@ -8,12 +8,11 @@ from shared.api.parsing import parse_query
 from shared.api.present import ApiResponse
 from shared.api.request_models import GroupSearchQuery
 from shared.auth.caller import Caller
-from shared.composition.reads import ApiServices
+from shared.config import Settings
 from shared.group_search import GroupSearchConfig, search_groups
 
 
-def group_search_config(api: ApiServices) -> GroupSearchConfig:
-    s = api.settings
+def group_search_config(s: Settings) -> GroupSearchConfig:
     return GroupSearchConfig(
         api_client_id=s.api_client_id,
         api_client_secret=s.api_client_secret,
@@ -24,8 +23,10 @@ def group_search_config(api: ApiServices) -> GroupSearchConfig:
 
 
 def search(
-    api: ApiServices, caller: Caller, tenant_id: str, params: Mapping[str, str]
+    settings: Settings, caller: Caller, tenant_id: str, params: Mapping[str, str]
 ) -> ApiResponse:
     query = parse_query(params, GroupSearchQuery)
-    items = search_groups(group_search_config(api), caller, tenant_id, query.search, top=query.top)
+    items = search_groups(
+        group_search_config(settings), caller, tenant_id, query.search, top=query.top
+    )
     return ApiResponse({"items": items})
