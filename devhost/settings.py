@@ -17,11 +17,7 @@ from pathlib import Path
 
 from azure.storage.queue import QueueClient
 
-# Azurite's well-known development account (public, documented; not a secret).
-_DEV_ACCOUNT = "devstoreaccount1"
-_DEV_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
+from shared.storage import azurite_connection_string
 
 _EXPRESSION = re.compile(r"%([^%]+)%")
 
@@ -173,10 +169,5 @@ def expand_development_storage(value: str) -> str:
     """Spell out `UseDevelopmentStorage=true`: the Python SDKs do not all accept it."""
     if value.strip().rstrip(";").replace(" ", "").lower() != "usedevelopmentstorage=true":
         return value
-    base = "http://127.0.0.1"
-    return (
-        f"DefaultEndpointsProtocol=http;AccountName={_DEV_ACCOUNT};AccountKey={_DEV_KEY};"
-        f"BlobEndpoint={base}:10000/{_DEV_ACCOUNT};"
-        f"QueueEndpoint={base}:10001/{_DEV_ACCOUNT};"
-        f"TableEndpoint={base}:10002/{_DEV_ACCOUNT};"
-    )
+    # The development account (and its one key) is the app's: shared.storage.
+    return azurite_connection_string()

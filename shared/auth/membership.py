@@ -21,15 +21,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from azure.core.exceptions import (
-    HttpResponseError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
-from shared.errors import StorageUnavailable
+from shared.persistence.errors import storage_errors
 
 CACHE_CAPACITY = 10_000
 
@@ -58,7 +53,7 @@ class Membership:
     member_kind: str = "user"  # user | app
 
 
-_READ_ERRORS = (ServiceRequestError, ServiceResponseError, HttpResponseError)
+_READ = "reading membership"
 
 
 def _membership(entity: Any, tenant_id: str, member_id: str) -> Membership | None:
@@ -135,12 +130,10 @@ class MembershipStore:
 
     def members_of(self, tenant_id: str) -> list[Membership]:
         """A tenant's members (admin and tests; not on a request's hot path)."""
-        try:
+        with storage_errors(_READ):
             rows = list(
                 self._members.query_entities("PartitionKey eq @pk", parameters={"pk": tenant_id})
             )
-        except _READ_ERRORS as error:
-            raise StorageUnavailable("membership could not be read") from error
         found = (_membership(e, tenant_id, e["RowKey"]) for e in rows)
         return [m for m in found if m is not None]
 
@@ -152,12 +145,10 @@ class MembershipStore:
                 if cached is not None and cached[0] > now:
                     self._cache.move_to_end(member_id)
                     return cached[1]
-        try:
+        with storage_errors(_READ):
             rows = list(
                 self._mirror.query_entities("PartitionKey eq @pk", parameters={"pk": member_id})
             )
-        except _READ_ERRORS as error:
-            raise StorageUnavailable("membership could not be read") from error
         entry: dict[str, Membership] = {}
         for row in rows:
             found = _membership(row, row["RowKey"], member_id)
@@ -173,11 +164,10 @@ class MembershipStore:
 
     def _point_read(self, tenant_id: str, member_id: str) -> Membership | None:
         try:
-            entity = self._mirror.get_entity(member_id, tenant_id)
+            with storage_errors(_READ):
+                entity = self._mirror.get_entity(member_id, tenant_id)
         except ResourceNotFoundError:
             return None
-        except _READ_ERRORS as error:
-            raise StorageUnavailable("membership could not be read") from error
         return _membership(entity, tenant_id, member_id)
 
     def _forget(self, member_id: str) -> None:

@@ -23,10 +23,11 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared.errors import InvalidRequest, NotFound
 from shared.notifications.message import NotificationEvent
-from shared.persistence.tables import prefix_range, purge_range
+from shared.persistence.tables import prefix_range, purge_range, storage_errors
 from shared.runs.identity import is_run_id, mirrored_run_id
 
 MAX_PROBLEMS = 10
+_READ, _WRITE = "reading Notifications", "writing Notifications"
 
 
 @dataclass(frozen=True)
@@ -124,16 +125,19 @@ class Inbox:
             "DeliveryProblems": "[]",
         }
         try:
-            self._table.create_entity(entity)
+            with storage_errors(_WRITE):
+                self._table.create_entity(entity)
         except ResourceExistsError:
             return False
         return True
 
     def get(self, user_id: str, notification_id_: str) -> Notification:
         try:
-            return _from_entity(self._table.get_entity(user_id, _row_key(notification_id_)))
+            with storage_errors(_READ):
+                entity = self._table.get_entity(user_id, _row_key(notification_id_))
         except ResourceNotFoundError:
             raise NotFound("no such notification") from None
+        return _from_entity(entity)
 
     def list(
         self, user_id: str, *, unread_only: bool, limit: int, after: str | None = None
@@ -148,38 +152,41 @@ class Inbox:
         if unread_only:
             clauses.append("Unread eq @unread")
             parameters["unread"] = True
-        rows = list(
-            itertools.islice(
-                self._table.query_entities(
-                    " and ".join(clauses), parameters=parameters, results_per_page=limit + 1
-                ),
-                limit + 1,
+        with storage_errors(_READ):
+            rows = list(
+                itertools.islice(
+                    self._table.query_entities(
+                        " and ".join(clauses), parameters=parameters, results_per_page=limit + 1
+                    ),
+                    limit + 1,
+                )
             )
-        )
         next_after = rows[limit - 1]["RowKey"] if len(rows) > limit else None
         return [_from_entity(r) for r in rows[:limit]], next_after
 
     def mark_read(self, user_id: str, notification_id_: str, now: datetime) -> Notification:
         for _ in range(5):
             try:
-                current = self._table.get_entity(user_id, _row_key(notification_id_))
+                with storage_errors(_READ):
+                    current = self._table.get_entity(user_id, _row_key(notification_id_))
             except ResourceNotFoundError:
                 raise NotFound("no such notification") from None
             notification = _from_entity(current)
             if notification.read_at is not None:
                 return notification
             try:
-                self._table.update_entity(
-                    {
-                        "PartitionKey": user_id,
-                        "RowKey": current["RowKey"],
-                        "ReadAt": now,
-                        "Unread": False,
-                    },
-                    mode=UpdateMode.MERGE,
-                    etag=current.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
+                with storage_errors(_WRITE):
+                    self._table.update_entity(
+                        {
+                            "PartitionKey": user_id,
+                            "RowKey": current["RowKey"],
+                            "ReadAt": now,
+                            "Unread": False,
+                        },
+                        mode=UpdateMode.MERGE,
+                        etag=current.metadata["etag"],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
             except ResourceModifiedError:
                 continue
             return dataclasses.replace(notification, read_at=now)
@@ -189,23 +196,25 @@ class Inbox:
         """Record that an external channel could not deliver: the user sees it in-app."""
         for _ in range(5):
             try:
-                current = self._table.get_entity(user_id, _row_key(notification_id_))
+                with storage_errors(_READ):
+                    current = self._table.get_entity(user_id, _row_key(notification_id_))
             except ResourceNotFoundError:
                 return
             problems = json.loads(current.get("DeliveryProblems") or "[]")
             if problem in problems or len(problems) >= MAX_PROBLEMS:
                 return
             try:
-                self._table.update_entity(
-                    {
-                        "PartitionKey": user_id,
-                        "RowKey": current["RowKey"],
-                        "DeliveryProblems": json.dumps([*problems, problem[:500]]),
-                    },
-                    mode=UpdateMode.MERGE,
-                    etag=current.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
+                with storage_errors(_WRITE):
+                    self._table.update_entity(
+                        {
+                            "PartitionKey": user_id,
+                            "RowKey": current["RowKey"],
+                            "DeliveryProblems": json.dumps([*problems, problem[:500]]),
+                        },
+                        mode=UpdateMode.MERGE,
+                        etag=current.metadata["etag"],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
             except ResourceModifiedError:
                 continue
             return

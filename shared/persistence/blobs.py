@@ -11,15 +11,11 @@ import hashlib
 import json
 from typing import Any
 
-from azure.core.exceptions import (
-    HttpResponseError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import ContainerClient, ContentSettings
 
-from shared.errors import AppError, StorageUnavailable
+from shared.errors import AppError
+from shared.persistence.errors import storage_errors
 
 _JSON = ContentSettings(content_type="application/json")
 
@@ -42,21 +38,18 @@ class JsonBlobs:
     def put(self, name: str, document: Any) -> str:
         """Write (or overwrite) a document; returns its SHA-256 (hex)."""
         data, digest = encode(document)
-        try:
+        with storage_errors("writing a blob"):
             self._container.upload_blob(
                 name, data, overwrite=True, content_settings=_JSON, metadata={"sha256": digest}
             )
-        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
-            raise _unavailable(error) from None
         return digest
 
     def get(self, name: str, sha256: str | None = None) -> Any:
         try:
-            data = self._container.download_blob(name).readall()
+            with storage_errors("reading a blob"):
+                data = self._container.download_blob(name).readall()
         except ResourceNotFoundError:
             raise BlobMissing(f"payload blob {name} is missing") from None
-        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
-            raise _unavailable(error) from None
         if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
             raise BlobMissing(f"payload blob {name} does not match its recorded digest")
         return json.loads(data)
@@ -64,29 +57,19 @@ class JsonBlobs:
     def delete_prefix(self, prefix: str) -> int:
         """Remove every document whose name starts with `prefix`; returns how many."""
         deleted = 0
-        try:
+        with storage_errors("deleting blobs"):
             for blob in self._container.list_blobs(name_starts_with=prefix):
                 try:
                     self._container.delete_blob(blob.name)
                     deleted += 1
                 except ResourceNotFoundError:
                     pass
-        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
-            raise _unavailable(error) from None
         return deleted
 
     def delete(self, name: str) -> None:
         """Remove a document; one already gone is fine (deletes are retried)."""
-        try:
-            self._container.delete_blob(name)
-        except ResourceNotFoundError:
-            pass
-        except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
-            raise _unavailable(error) from None
-
-
-def _unavailable(error: Exception) -> Exception:
-    status = getattr(error, "status_code", None)
-    if isinstance(status, int) and 400 <= status < 500 and status not in (408, 429):
-        return error  # our request was wrong: not worth a retry
-    return StorageUnavailable(f"blob storage failed ({status or type(error).__name__})")
+        with storage_errors("deleting a blob"):
+            try:
+                self._container.delete_blob(name)
+            except ResourceNotFoundError:
+                pass

@@ -10,18 +10,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any
 
-from azure.core.exceptions import (
-    HttpResponseError,
-    ResourceNotFoundError,
-    ServiceRequestError,
-    ServiceResponseError,
-)
+from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, TableEntity, TableTransactionError
 
-from shared.errors import StorageUnavailable
+# Re-exported: a store imports its table helpers from here.
+from shared.persistence.errors import storage_errors as storage_errors
 
 # An entity-group transaction holds at most 100 entities of one partition.
 MAX_BATCH = 100
@@ -31,28 +26,6 @@ MAX_PROPERTY_CHARS = 30_000
 RANGE_END = "\x7f"
 
 Entity = dict[str, Any]
-
-
-def _is_transient(error: HttpResponseError) -> bool:
-    status = getattr(error, "status_code", None)
-    return status is None or status in (408, 429) or status >= 500
-
-
-@contextmanager
-def storage_errors(what: str) -> Iterator[None]:
-    """Storage outages become StorageUnavailable (the queue retries); a 4xx stays as is."""
-    try:
-        yield
-    except (ServiceRequestError, ServiceResponseError) as error:
-        raise StorageUnavailable(
-            f"{what}: table storage unreachable ({type(error).__name__})"
-        ) from None
-    except TableTransactionError:
-        raise
-    except HttpResponseError as error:
-        if isinstance(error, ResourceNotFoundError) or not _is_transient(error):
-            raise
-        raise StorageUnavailable(f"{what}: table storage failed ({error.status_code})") from None
 
 
 def prefix_range(prefix: str) -> tuple[str, str]:
