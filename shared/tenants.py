@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
+
+from shared.config import TENANTS_TABLE
 
 # All managed tenants in one partition: a short list, read whole, never a table scan.
 TENANTS_PARTITION = "tenant"
@@ -75,6 +77,9 @@ def _tenant_from_entity(entity: Any) -> ManagedTenant:
 
 
 class TenantStore:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (TENANTS_TABLE,)
+
     def __init__(self, table: TableClient) -> None:
         self._table = table
 

@@ -19,11 +19,12 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.config import MEMBER_TENANTS_TABLE, TENANT_MEMBERS_TABLE
 from shared.persistence.errors import storage_errors
 
 CACHE_CAPACITY = 10_000
@@ -71,6 +72,9 @@ def _membership(entity: Any, tenant_id: str, member_id: str) -> Membership | Non
 
 
 class MembershipStore:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (TENANT_MEMBERS_TABLE, MEMBER_TENANTS_TABLE)
+
     def __init__(
         self,
         members: TableClient,

@@ -18,12 +18,13 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.config import BACKUP_SETS_TABLE
 from shared.errors import AppError, ConcurrentUpdate
 from shared.persistence.blobs import BlobMissing, JsonBlobs, encode
 from shared.persistence.tables import (
@@ -119,6 +120,9 @@ def _item_prefix(set_id: str) -> str:
 
 
 class BackupStore:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (BACKUP_SETS_TABLE,)
+
     def __init__(
         self,
         table: TableClient,

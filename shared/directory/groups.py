@@ -15,9 +15,11 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import ClassVar
 
 from azure.data.tables import TableClient
 
+from shared.config import ENTRA_GROUPS_TABLE
 from shared.persistence.tables import (
     delete_rows,
     fit_text,
@@ -48,6 +50,9 @@ class GroupCacheState:
 
 
 class EntraGroupsStore:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (ENTRA_GROUPS_TABLE,)
+
     def __init__(self, table: TableClient) -> None:
         self._table = table
 

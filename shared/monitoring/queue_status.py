@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from azure.core.exceptions import (
     HttpResponseError,
@@ -19,6 +20,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.config import QUEUE_HEALTH_TABLE
 from shared.errors import StorageUnavailable
 from shared.runs.entity import parse_datetime
 
@@ -56,6 +58,9 @@ class QueueStatus:
 
 
 class QueueStatusStore:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (QUEUE_HEALTH_TABLE,)
+
     def __init__(self, table: TableClient) -> None:
         self._table = table
 

@@ -11,7 +11,7 @@ import itertools
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -21,6 +21,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.config import NOTIFICATIONS_TABLE
 from shared.errors import InvalidRequest, NotFound
 from shared.notifications.message import NotificationEvent
 from shared.persistence.tables import prefix_range, purge_range, storage_errors
@@ -100,6 +101,9 @@ def _from_entity(entity: Any) -> Notification:
 
 
 class Inbox:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (NOTIFICATIONS_TABLE,)
+
     def __init__(self, table: TableClient) -> None:
         self._table = table
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.config import NOTIFICATION_PREFERENCES_TABLE
 from shared.notifications.message import Channel, NotificationEvent
 
 PREFERENCES_ROW = "preferences"
@@ -40,6 +42,9 @@ class ChannelPlan:
 
 class PreferenceStore:
     """`NotificationPreferences`: PK user object id, one row per user."""
+
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (NOTIFICATION_PREFERENCES_TABLE,)
 
     def __init__(
         self, table: TableClient, defaults: ChannelPlan, available: frozenset[Channel]

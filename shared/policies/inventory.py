@@ -13,10 +13,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from azure.data.tables import TableClient
 
+from shared.config import POLICY_INVENTORY_TABLE
 from shared.persistence.blobs import JsonBlobs
 from shared.persistence.tables import (
     MAX_BATCH,
@@ -49,6 +50,9 @@ def _blob_name(tenant_id: str, kind: str, policy_id: str) -> str:
 
 
 class PolicyInventoryStore:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (POLICY_INVENTORY_TABLE,)
+
     def __init__(
         self, table: TableClient, blobs: JsonBlobs, *, batch_size: int = MAX_BATCH
     ) -> None:

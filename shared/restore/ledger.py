@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -23,6 +23,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.config import RESTORE_LEDGER_TABLE
 from shared.errors import ConcurrentUpdate
 from shared.persistence.tables import etag_of, get_row, prefix_range, purge_range, storage_errors
 
@@ -53,6 +54,9 @@ class LedgerEntry:
 
 
 class RestoreLedger:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (RESTORE_LEDGER_TABLE,)
+
     def __init__(self, table: TableClient) -> None:
         self._table = table
 
