@@ -37,6 +37,8 @@ import httpx
 
 from devhost.azurite import azurite_binary, azurite_command
 from devhost.localstack import local_values, seed_demo
+from devstack.azurite import Azurite as RunningAzurite
+from devstack.azurite import free_port
 from localcloud import LocalCloud
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID
 from shared.config import NOTIFICATION_DELIVERIES_TABLE, NOTIFICATIONS_TABLE, RUNS_TABLE
@@ -44,8 +46,6 @@ from shared.runs.entity import run_from_entity
 from shared.runs.identity import LOCK_RANGE, OUTBOX_RANGE, RUN_RANGE
 from shared.runs.model import FailureCode, Initiator, OperationRun
 from shared.storage import StorageClients, azurite_connection_string
-from tests.azurite import Azurite as RunningAzurite
-from tests.azurite import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_SECONDS = 480  # the whole soak, drain included: well inside 10 minutes
