@@ -7,8 +7,8 @@ from shared.api.present import ApiResponse, error_json, run_json
 from shared.api.request_models import StartRequest
 from shared.auth.caller import Caller
 from shared.errors import DispatchFailed
-from shared.operations.registry import Registry
 from shared.runs.links import Links
+from shared.runs.run_types import Registry
 from shared.runs.service import RunService
 
 # How long a client should wait before polling a new run (Durable Functions' convention).

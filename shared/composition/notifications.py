@@ -25,8 +25,8 @@ from shared.notifications.ledger import DeliveryLedger
 from shared.notifications.message import Channel
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 from shared.notifications.worker import NotificationWorker, RetrySchedule
-from shared.operations.registry import Registry
 from shared.runs.model import OperationRun
+from shared.runs.run_types import Registry
 from shared.runs.store import RunStore
 from shared.storage import StorageClients
 from shared.tenants import TenantStore

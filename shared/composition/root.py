@@ -21,8 +21,8 @@ from shared.storage import StorageClients, identity_endpoints
 if TYPE_CHECKING:
     import httpx
 
-    from shared.operations.registry import Registry
     from shared.runs.dispatch import Dispatcher
+    from shared.runs.run_types import Registry
 
 
 def utcnow() -> datetime:

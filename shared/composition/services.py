@@ -30,7 +30,6 @@ from shared.directory.groups import EntraGroupsStore
 from shared.operations.catalogue import build_registry
 from shared.operations.deps import OperationDeps
 from shared.operations.graph_access import GraphAccess, GraphEndpoints
-from shared.operations.registry import Registry
 from shared.persistence.blobs import JsonBlobs
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
@@ -38,6 +37,7 @@ from shared.retention import RetentionPolicy, RetentionTables, RunRetention
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.links import Links
 from shared.runs.outbox import Outbox
+from shared.runs.run_types import Registry
 from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker

@@ -33,8 +33,8 @@ from shared.notifications.inbox import Inbox, Notification, notification_id
 from shared.notifications.ledger import Claim, ClaimResult, DeliveryLedger
 from shared.notifications.message import Channel, NotificationEvent, NotificationMessage
 from shared.notifications.preferences import PreferenceStore
-from shared.operations.registry import Registry
 from shared.runs.model import FailureCode, OperationRun
+from shared.runs.run_types import Registry
 from shared.runs.sanitize import describe_exception, sanitize_message
 from shared.runs.store import RunStore
 from shared.tenants import TenantStore

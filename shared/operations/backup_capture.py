@@ -16,12 +16,12 @@ from shared.backups.store import BackupSet
 from shared.operations.deps import OperationDeps
 from shared.operations.item_bookkeeping import run_item
 from shared.operations.policy_types import BackupPolicyIds
-from shared.operations.registry import RunType
 from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
 from shared.policies.snapshot import parse_policy
 from shared.runs.context import RunContext
+from shared.runs.run_types import RunType
 
 POLICY_NOT_FOUND = "policy_not_found"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shared.operations.registry import Registry
+from shared.runs.run_types import Registry
 
 if TYPE_CHECKING:
     from shared.operations.deps import OperationDeps

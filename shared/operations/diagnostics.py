@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.operations.registry import RunType
 from shared.runs.context import RunContext
+from shared.runs.run_types import RunType
 
 
 class NoopInputs(BaseModel):

@@ -15,9 +15,9 @@ from shared.directory.groups import DirectoryGroup, GroupCacheState
 from shared.errors import AppError
 from shared.operations.deps import OperationDeps
 from shared.operations.item_bookkeeping import restart_counts
-from shared.operations.registry import RunType
 from shared.policies.snapshot import is_key_safe
 from shared.runs.context import RunContext
+from shared.runs.run_types import RunType
 
 GROUP_SELECT = "id,displayName,description,mailEnabled,securityEnabled"
 PAGE_SIZE = 999  # Graph's maximum for /groups: fewest round trips

@@ -16,12 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.operations.deps import OperationDeps
 from shared.operations.item_bookkeeping import restart_counts, run_item
 from shared.operations.policy_types import PolicyKinds
-from shared.operations.registry import RunType
 from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
 from shared.policies.snapshot import parse_policy
 from shared.runs.context import RunContext
+from shared.runs.run_types import RunType
 
 
 class PolicySyncInputs(BaseModel):

@@ -23,7 +23,6 @@ from shared.graph import GraphError, GraphOutcomeUnknown, GraphTransientError
 from shared.operations.deps import OperationDeps
 from shared.operations.item_bookkeeping import restart_counts, run_item
 from shared.operations.policy_types import GroupId, RestorePolicyIds
-from shared.operations.registry import RunType
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import PolicyKind, kind_named
 from shared.restore.ledger import LedgerEntry, LedgerState
@@ -34,6 +33,7 @@ from shared.restore.payload import (
     restore_marker,
 )
 from shared.runs.context import RunContext
+from shared.runs.run_types import RunType
 
 RUN_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 

@@ -127,7 +127,7 @@ class OperationRun:
     cancel_requested: bool = False
     started_at: datetime | None = None
     completed_at: datetime | None = None
-    # The run type's one-line summary of the inputs (shared.operations.registry).
+    # The run type's one-line summary of the inputs (shared.runs.run_types).
     input_summary: str = ""
     # When each claim happened (attempt n is claims[n-1]), for the run's timeline; the
     # newest MAX_CLAIMS_KEPT only, so a run redelivered many times stays small.

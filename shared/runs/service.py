@@ -16,7 +16,6 @@ from enum import StrEnum
 from typing import Any
 
 from shared.errors import ConcurrentUpdate, DispatchFailed, InvalidTransition, NotFound
-from shared.operations.registry import Registry
 from shared.runs import model
 from shared.runs.context import RunLost
 from shared.runs.dispatch import Dispatcher, RunMessage, new_token
@@ -25,6 +24,7 @@ from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.listing import DEFAULT_LIMIT, RunFilter, decode_cursor, encode_cursor
 from shared.runs.model import Failure, FailureCode, Initiator, OperationRun, RunOutcome
 from shared.runs.outbox import Outbox, OutboxEvent
+from shared.runs.run_types import Registry
 from shared.runs.sanitize import describe_exception, sanitize_message
 from shared.runs.store import ActiveLock, LockHeld, RunStorePort
 

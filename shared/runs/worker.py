@@ -29,7 +29,6 @@ from shared.errors import (
     PayloadTooLarge,
     TransientError,
 )
-from shared.operations.registry import Registry
 from shared.runs.context import RunCancelled, RunContext, RunLost
 from shared.runs.dispatch import RunMessage
 from shared.runs.entity import check_result_size
@@ -41,6 +40,7 @@ from shared.runs.model import (
     RunOutcome,
     outcome_from_counts,
 )
+from shared.runs.run_types import Registry
 from shared.runs.sanitize import describe_exception
 from shared.runs.service import ClaimVerdict, RunService
 

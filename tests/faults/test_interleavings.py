@@ -11,11 +11,11 @@ from typing import Any, cast
 import pytest
 
 from shared.operations.diagnostics import NOOP
-from shared.operations.registry import RunType
 from shared.persistence.memory_table import MemoryTable
 from shared.runs.context import RunContext, RunLost
 from shared.runs.dispatch import RunMessage
 from shared.runs.model import FailureCode, OperationRun, RunOutcome, RunStatus
+from shared.runs.run_types import RunType
 from shared.runs.service import ClaimVerdict
 from shared.runs.store import RunStore
 from tests.faults.world import ALICE, LEASE, POLICY, REAPER_PERIOD, STALE_QUEUED, TENANT, World

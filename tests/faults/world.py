@@ -27,7 +27,6 @@ from shared.notifications.message import Channel, NotificationEvent
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 from shared.notifications.worker import NotificationWorker, RetrySchedule
 from shared.operations.diagnostics import NOOP
-from shared.operations.registry import Registry
 from shared.persistence.memory_queue import MemoryQueue
 from shared.persistence.memory_table import MemoryTable
 from shared.runs.context import RunContext
@@ -36,6 +35,7 @@ from shared.runs.entity import run_from_entity
 from shared.runs.identity import LOCK_PREFIX, OUTBOX_PREFIX, RUN_RANGE
 from shared.runs.model import ACTIVE, FailureCode, Initiator, OperationRun, RunStatus
 from shared.runs.outbox import Outbox, inline
+from shared.runs.run_types import Registry
 from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
@@ -346,7 +346,7 @@ class World:
     # -- the run type: items with a progress write in the middle --------------------------------
 
     def _register_work_type(self) -> None:
-        from shared.operations.registry import RunType
+        from shared.runs.run_types import RunType
 
         def handler(ctx: RunContext, inputs: Any) -> dict[str, Any]:
             self._execution_starts(ctx)

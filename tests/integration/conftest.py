@@ -17,10 +17,10 @@ from shared.composition import root
 from shared.composition.services import services
 from shared.config import RUNS_TABLE, Settings
 from shared.operations.diagnostics import NOOP
-from shared.operations.registry import Registry, RunType
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.identity import LOCK_RANGE, RUN_RANGE
 from shared.runs.model import Initiator, OperationRun
+from shared.runs.run_types import Registry, RunType
 from shared.runs.service import ClaimVerdict, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RunWorker

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
-from shared.operations.registry import Registry
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.model import Initiator
+from shared.runs.run_types import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.storage import StorageClients

@@ -3,7 +3,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.errors import InputInvalid, PayloadTooLarge, UnknownRunType
 from shared.operations.catalogue import build_registry
-from shared.operations.registry import Registry, RunType
+from shared.runs.run_types import Registry, RunType
 
 
 class Inputs(BaseModel):

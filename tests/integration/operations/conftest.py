@@ -30,10 +30,10 @@ from shared.graph import GraphClient, MsalApps, RetryPolicy
 from shared.operations.catalogue import build_registry
 from shared.operations.deps import OperationDeps
 from shared.operations.graph_access import GraphAccess, GraphEndpoints
-from shared.operations.registry import Registry
 from shared.persistence.blobs import JsonBlobs
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
+from shared.runs.run_types import Registry
 from shared.storage import StorageClients
 from shared.tenants import GraphAppReference, ManagedTenant, TenantStore
 from tests.integration.conftest import Harness

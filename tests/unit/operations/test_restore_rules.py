@@ -10,7 +10,6 @@ import pytest
 from shared.errors import InputInvalid, PayloadTooLarge
 from shared.operations.backup_capture import BackupCaptureInputs
 from shared.operations.policy_sync import PolicySyncInputs
-from shared.operations.registry import RunType
 from shared.operations.restore_execute import RestoreInputs
 from shared.policies.kinds import COMPLIANCE_POLICIES, DEVICE_CONFIGURATIONS, SETTINGS_CATALOG
 from shared.policies.snapshot import MalformedPolicy, parse_policy
@@ -20,6 +19,7 @@ from shared.restore.payload import (
     map_assignments,
     restore_marker,
 )
+from shared.runs.run_types import RunType
 
 G1, G2, G3 = (f"{n}0000000-0000-4000-8000-000000000000" for n in (1, 2, 3))
 GROUP = "#microsoft.graph.groupAssignmentTarget"

@@ -1,4 +1,8 @@
-"""Run types: name, catalogue entry, input model and handler, looked up by name."""
+"""The run-type interface the run core owns: a name, a catalogue entry, an input model
+and a handler, and the registry the service and the worker look them up in by name.
+
+The run types themselves (shared.operations) implement this interface and depend on the
+run core; the run core never imports them (an import-linter layers contract)."""
 
 from __future__ import annotations
 
