@@ -40,6 +40,7 @@ from shared.persistence.tables import (
     purge_rows,
     query_range,
     storage_errors,
+    stored_bytes,
     upsert_rows,
 )
 from shared.policies.snapshot import PolicySnapshot
@@ -185,7 +186,7 @@ class BackupStore:
         document = snapshot.document()
         data, digest = encode(document)
         text = data.decode("utf-8")
-        inline = self._inline and len(text.encode("utf-16-le")) // 2 <= MAX_PROPERTY_CHARS
+        inline = self._inline and stored_bytes(text) // 2 <= MAX_PROPERTY_CHARS
         blob = ""
         if not inline:
             blob = f"{backup.tenant_id}/{backup.id}/{snapshot.kind.name}/{snapshot.id}.json"

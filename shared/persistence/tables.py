@@ -15,12 +15,16 @@ from typing import Any
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient, TableEntity, TableTransactionError
 
+from shared.errors import PayloadTooLarge
+
 # Re-exported: a store imports its table helpers from here.
 from shared.persistence.errors import storage_errors as storage_errors
 
 # An entity-group transaction holds at most 100 entities of one partition.
 MAX_BATCH = 100
-# A string property holds 64 KiB of UTF-16: 32,768 UTF-16 code units. Stay under it.
+# A string property holds 64 KiB of UTF-16: 32,768 UTF-16 code units. The run store
+# refuses past the hard limit; other stores cap their values well under it.
+MAX_PROPERTY_BYTES = 64 * 1024
 MAX_PROPERTY_CHARS = 30_000
 # "~" is the highest printable ASCII key character we use; "\x7f" bounds a prefix range.
 RANGE_END = "\x7f"
@@ -184,7 +188,23 @@ def fit_text(value: object, limit: int = 1024) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def stored_bytes(value: str) -> int:
+    """A string property's size as Table Storage counts it (UTF-16)."""
+    return len(value.encode("utf-16-le"))
+
+
+def check_property_size(name: str, value: str) -> str:
+    """The value, or PayloadTooLarge (413) if it cannot be one string property."""
+    size = stored_bytes(value)
+    if size > MAX_PROPERTY_BYTES:
+        raise PayloadTooLarge(
+            f"{name} is {size} bytes as stored; the limit is {MAX_PROPERTY_BYTES}",
+            details={"field": name, "bytes": size, "limit": MAX_PROPERTY_BYTES},
+        )
+    return value
+
+
 def json_property(value: Any) -> str | None:
     """Compact JSON if it fits one string property, else None (the caller uses a blob)."""
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return text if len(text.encode("utf-16-le")) // 2 <= MAX_PROPERTY_CHARS else None
+    return text if stored_bytes(text) // 2 <= MAX_PROPERTY_CHARS else None

@@ -11,11 +11,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.errors import PayloadTooLarge
+from shared.persistence.tables import MAX_PROPERTY_BYTES, check_property_size, stored_bytes
 from shared.runs.identity import run_id_from_row_key, run_row_key
 from shared.runs.model import Failure, Initiator, OperationRun, RunOutcome, RunStatus
-
-MAX_PROPERTY_BYTES = 64 * 1024
 
 # What a run list shows (shared.api.present.run_summary_json), and all a list page reads:
 # inputs, failures and result can each be up to 64 KiB and are the detail route's business.
@@ -37,16 +35,6 @@ SUMMARY_PROPERTIES = (
     "StartedAt",
     "CompletedAt",
 )
-
-
-def check_property_size(name: str, value: str) -> str:
-    size = len(value.encode("utf-16-le"))
-    if size > MAX_PROPERTY_BYTES:
-        raise PayloadTooLarge(
-            f"{name} is {size} bytes as stored; the limit is {MAX_PROPERTY_BYTES}",
-            details={"field": name, "bytes": size, "limit": MAX_PROPERTY_BYTES},
-        )
-    return value
 
 
 def check_result_size(result: dict[str, Any] | None) -> None:
@@ -85,7 +73,7 @@ def failures_to_list(failures: tuple[Failure, ...]) -> list[dict[str, Any]]:
 
 
 def _fits(value: str) -> bool:
-    return len(value.encode("utf-16-le")) <= MAX_PROPERTY_BYTES
+    return stored_bytes(value) <= MAX_PROPERTY_BYTES
 
 
 def failures_json(failures: tuple[Failure, ...]) -> str:

@@ -16,10 +16,9 @@ import itertools
 from datetime import datetime
 from typing import Any
 
-from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from azure.data.tables import TableClient
 
-from shared.errors import StorageUnavailable
+from shared.persistence.errors import SDK_ERRORS, unavailable
 from shared.runs.entity import parse_datetime
 from shared.runs.glance import RecentRuns, RunFacts
 from shared.runs.identity import (
@@ -46,9 +45,8 @@ def read_recent(
     )
     try:
         rows = list(itertools.islice(entities, max_rows + 1))
-    except (ServiceRequestError, ServiceResponseError, HttpResponseError) as error:
-        status = getattr(error, "status_code", None) or error.__class__.__name__
-        raise StorageUnavailable(f"table storage failed ({status})") from error
+    except SDK_ERRORS as error:
+        raise unavailable(error, "OperationRuns") from error
     locks = sum(1 for r in rows[:max_rows] if r["RowKey"].startswith(LOCK_PREFIX))
     runs = tuple(_facts(r) for r in rows[:max_rows] if r["RowKey"].startswith(RUN_PREFIX))
     return RecentRuns(tenant_id, since, runs, locks, complete=len(rows) <= max_rows)
