@@ -29,6 +29,7 @@ from azure.data.tables import TableClient
 
 from bench.runs_bench import interleave
 from devstack.azurite import start_azurite
+from shared.composition.provisioning import provision
 from shared.config import RUNS_TABLE
 from shared.runs.entity import SUMMARY_PROPERTIES, run_to_entity
 from shared.runs.identity import identity_hash, new_run_id
@@ -211,7 +212,7 @@ def timed_on_azurite(runs: int, rounds: int) -> None:
     azurite = start_azurite()
     try:
         storage = StorageClients.from_connection_string(azurite.connection_string)
-        storage.provision()
+        provision(storage)
         table = storage.table(RUNS_TABLE)
         print(f"\nthe same calls on Azurite, {runs:,}-run tenants, medians of {rounds} rounds")
         print(f"{'filter':<16} {'selectivity':>11} {'index ms':>9} {'scan ms':>9} {'ratio':>6}")

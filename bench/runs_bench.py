@@ -22,6 +22,7 @@ from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient
 
 from devstack.azurite import start_azurite
+from shared.composition.provisioning import provision
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
 from shared.runs.dispatch import QueueDispatcher
@@ -116,7 +117,7 @@ def main() -> None:
     azurite = start_azurite()
     try:
         storage = StorageClients.from_connection_string(azurite.connection_string)
-        storage.provision()
+        provision(storage)
         table = storage.table(RUNS_TABLE)
         queue = storage.queue(f"bench{uuid.uuid4().hex[:12]}")
         queue.create_queue()

@@ -24,6 +24,7 @@ from azure.storage.queue import QueueClient
 
 from bench.runs_bench import WHO, interleave, report
 from devstack.azurite import start_azurite
+from shared.composition.provisioning import provision
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
 from shared.runs.dispatch import QueueDispatcher
@@ -69,7 +70,7 @@ def main() -> None:
     azurite = start_azurite()
     try:
         storage = StorageClients.from_connection_string(azurite.connection_string)
-        storage.provision()
+        provision(storage)
         table = storage.table(RUNS_TABLE)
         ours_queue = storage.queue(f"benchw{uuid.uuid4().hex[:12]}")
         floor_queue = storage.queue(f"benchf{uuid.uuid4().hex[:12]}")

@@ -150,10 +150,11 @@ def seed_demo(storage: StorageClients) -> None:
     (readonly on Contoso), outsider (nothing), the automation app (operator on both).
     Creates the tables, queues and containers first, as infra/ does in Azure."""
     from shared.auth.membership import Membership, MembershipStore, Role
+    from shared.composition.provisioning import provision
     from shared.config import MEMBER_TENANTS_TABLE, TENANT_MEMBERS_TABLE, TENANTS_TABLE
     from shared.tenants import GraphAppReference, ManagedTenant, TenantStore
 
-    storage.provision()
+    provision(storage)
     tenants = TenantStore(storage.table(TENANTS_TABLE))
     members = MembershipStore(
         storage.table(TENANT_MEMBERS_TABLE), storage.table(MEMBER_TENANTS_TABLE), ttl=0

@@ -39,14 +39,12 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 from azure.data.tables import TableClient, TableTransactionError
-from azure.storage.blob import ContainerClient
 
 from shared.backups.store import BackupStore
 from shared.notifications.inbox import Inbox
-from shared.persistence.blobs import JsonBlobs
+from shared.notifications.ledger import DeliveryLedger
 from shared.persistence.tables import (
     etag_of,
-    purge_range,
     purge_rows,
     query_range,
     storage_errors,
@@ -117,15 +115,15 @@ class RetentionReport:
 
 
 @dataclass(frozen=True)
-class RetentionTables:
-    """Where a run's data lives. Any of the dependents may be absent (not deployed)."""
+class RetentionStores:
+    """The run rows, and the stores of what goes with a run; each store owns its key
+    layout and says how to purge one run. Any dependent may be absent (not deployed)."""
 
     runs: TableClient
-    notifications: TableClient | None = None
-    deliveries: TableClient | None = None
-    restore_ledger: TableClient | None = None
-    backup_sets: TableClient | None = None
-    backup_blobs: ContainerClient | None = None
+    inbox: Inbox | None = None
+    deliveries: DeliveryLedger | None = None
+    restore_ledger: RestoreLedger | None = None
+    backups: BackupStore | None = None
 
 
 @dataclass(frozen=True)
@@ -145,23 +143,13 @@ def _utcnow() -> datetime:
 class RunRetention:
     def __init__(
         self,
-        tables: RetentionTables,
+        tables: RetentionStores,
         policy: RetentionPolicy,
         *,
         clock: Callable[[], datetime] = _utcnow,
         backfill_index: Callable[[str], int] | None = None,
     ) -> None:
         self._t = tables
-        # The stores that own the dependents' key layouts.
-        t = tables
-        self._inbox = Inbox(t.notifications) if t.notifications is not None else None
-        ledger = t.restore_ledger
-        self._restore_ledger = RestoreLedger(ledger) if ledger is not None else None
-        self._backups = (
-            BackupStore(tables.backup_sets, JsonBlobs(tables.backup_blobs))
-            if tables.backup_sets is not None and tables.backup_blobs is not None
-            else None
-        )
         self._policy = policy
         self._clock = clock
         # The hourly pass also gives each tenant's runs from before the run index their
@@ -328,15 +316,16 @@ class RunRetention:
     # -- what goes with a run -----------------------------------------------------------------
 
     def _purge_dependents(self, c: _Candidate, report: RetentionReport) -> None:
-        if self._inbox is not None and c.initiator_id:
-            report.notifications_deleted += self._inbox.purge_run(c.initiator_id, c.run_id)
-        if self._t.deliveries is not None:
-            report.deliveries_deleted += purge_range(self._t.deliveries, c.run_id, ("", "\x7f"))
-        if self._restore_ledger is not None:
-            report.ledger_rows_deleted += self._restore_ledger.purge_run(c.tenant_id, c.run_id)
-        if self._backups is not None:
+        t = self._t
+        if t.inbox is not None and c.initiator_id:
+            report.notifications_deleted += t.inbox.purge_run(c.initiator_id, c.run_id)
+        if t.deliveries is not None:
+            report.deliveries_deleted += t.deliveries.purge_run(c.run_id)
+        if t.restore_ledger is not None:
+            report.ledger_rows_deleted += t.restore_ledger.purge_run(c.tenant_id, c.run_id)
+        if t.backups is not None:
             # A capture run's backup set has the run's id.
-            blobs = self._backups.purge_unsealed(c.tenant_id, c.run_id)
+            blobs = t.backups.purge_unsealed(c.tenant_id, c.run_id)
             if blobs is not None:
                 report.backup_sets_deleted += 1
                 report.blobs_deleted += blobs

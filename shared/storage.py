@@ -30,22 +30,10 @@ from urllib3.util.retry import Retry
 
 from shared.config import (
     BACKUP_PAYLOADS_CONTAINER,
-    BACKUP_SETS_TABLE,
-    ENTRA_GROUPS_TABLE,
-    MEMBER_TENANTS_TABLE,
-    NOTIFICATION_DELIVERIES_TABLE,
-    NOTIFICATION_PREFERENCES_TABLE,
     NOTIFICATIONS_QUEUE,
-    NOTIFICATIONS_TABLE,
-    POLICY_INVENTORY_TABLE,
     POLICY_PAYLOADS_CONTAINER,
-    QUEUE_HEALTH_TABLE,
-    RESTORE_LEDGER_TABLE,
     RUNS_POISON_QUEUE,
     RUNS_QUEUE,
-    RUNS_TABLE,
-    TENANT_MEMBERS_TABLE,
-    TENANTS_TABLE,
     queue_concurrency,
 )
 
@@ -58,29 +46,6 @@ AZURITE_KEY = (
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
-# What the run types write, besides the run core's own tables.
-OPERATION_TABLES = (
-    ENTRA_GROUPS_TABLE,
-    POLICY_INVENTORY_TABLE,
-    BACKUP_SETS_TABLE,
-    RESTORE_LEDGER_TABLE,
-)
-# Who may see and do what (shared.auth.membership).
-AUTH_TABLES = (TENANT_MEMBERS_TABLE, MEMBER_TENANTS_TABLE)
-# Initiator notifications (shared.notifications).
-NOTIFICATION_TABLES = (
-    NOTIFICATIONS_TABLE,
-    NOTIFICATION_DELIVERIES_TABLE,
-    NOTIFICATION_PREFERENCES_TABLE,
-)
-ALL_TABLES = (
-    RUNS_TABLE,
-    TENANTS_TABLE,
-    *OPERATION_TABLES,
-    *AUTH_TABLES,
-    *NOTIFICATION_TABLES,
-    QUEUE_HEALTH_TABLE,
-)
 ALL_QUEUES = (RUNS_QUEUE, RUNS_POISON_QUEUE, NOTIFICATIONS_QUEUE)
 ALL_CONTAINERS = (POLICY_PAYLOADS_CONTAINER, BACKUP_PAYLOADS_CONTAINER)
 
@@ -267,7 +232,7 @@ class StorageClients:
 
     def provision(
         self,
-        tables: tuple[str, ...] = ALL_TABLES,
+        tables: tuple[str, ...],
         queues: tuple[str, ...] = ALL_QUEUES,
         containers: tuple[str, ...] = ALL_CONTAINERS,
     ) -> None:

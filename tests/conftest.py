@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from devstack.azurite import Azurite, start_azurite
+from shared.composition.provisioning import provision
 from shared.storage import StorageClients
 
 
@@ -23,7 +24,7 @@ def azurite() -> Iterator[Azurite]:
 @pytest.fixture(scope="session")
 def storage(azurite: Azurite) -> StorageClients:
     clients = StorageClients.from_connection_string(azurite.connection_string)
-    clients.provision()
+    provision(clients)
     return clients
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from shared.composition.provisioning import provision
 from shared.config import Settings, get_settings
 from shared.storage import StorageClients, identity_endpoints
 
@@ -75,7 +76,7 @@ def build_foundation(overrides: Overrides) -> Foundation:
     settings = overrides.settings or get_settings()
     storage = overrides.storage or storage_from_settings(settings)
     if settings.auto_provision_storage:
-        storage.provision()
+        provision(storage)
     return Foundation(settings, storage, overrides.clock or utcnow, overrides)
 
 

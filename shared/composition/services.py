@@ -27,13 +27,15 @@ from shared.config import (
 )
 from shared.config import max_dequeue_count as host_max_dequeue_count
 from shared.directory.groups import EntraGroupsStore
+from shared.notifications.inbox import Inbox
+from shared.notifications.ledger import DeliveryLedger
 from shared.operations.catalogue import build_registry
 from shared.operations.deps import OperationDeps
 from shared.operations.graph_access import GraphAccess, GraphEndpoints
 from shared.persistence.blobs import JsonBlobs
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
-from shared.retention import RetentionPolicy, RetentionTables, RunRetention
+from shared.retention import RetentionPolicy, RetentionStores, RunRetention
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.links import Links
 from shared.runs.outbox import Outbox
@@ -93,13 +95,18 @@ def build_operations(base: Foundation, tenants: TenantStore) -> OperationDeps:
 def build_retention(base: Foundation) -> RunRetention:
     """Every table a run's data lives in, and the settings' policy."""
     storage, settings = base.storage, base.settings
-    tables = RetentionTables(
+    tables = RetentionStores(
         runs=storage.table(RUNS_TABLE),
-        notifications=storage.table(NOTIFICATIONS_TABLE),
-        deliveries=storage.table(NOTIFICATION_DELIVERIES_TABLE),
-        restore_ledger=storage.table(RESTORE_LEDGER_TABLE),
-        backup_sets=storage.table(BACKUP_SETS_TABLE),
-        backup_blobs=storage.container(BACKUP_PAYLOADS_CONTAINER),
+        inbox=Inbox(storage.table(NOTIFICATIONS_TABLE)),
+        deliveries=DeliveryLedger(
+            storage.table(NOTIFICATION_DELIVERIES_TABLE),
+            lease=timedelta(seconds=settings.notify_send_lease_seconds),
+        ),
+        restore_ledger=RestoreLedger(storage.table(RESTORE_LEDGER_TABLE)),
+        backups=BackupStore(
+            storage.table(BACKUP_SETS_TABLE),
+            JsonBlobs(storage.container(BACKUP_PAYLOADS_CONTAINER)),
+        ),
     )
     policy = RetentionPolicy(
         max_age=timedelta(days=settings.run_retention_days),

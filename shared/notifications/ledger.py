@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -28,7 +28,9 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, UpdateMode
 
+from shared.config import NOTIFICATION_DELIVERIES_TABLE
 from shared.notifications.message import Channel, NotificationEvent
+from shared.persistence.tables import RANGE_END, purge_range
 
 
 class ClaimResult(StrEnum):
@@ -52,9 +54,16 @@ class Claim:
 
 
 class DeliveryLedger:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (NOTIFICATION_DELIVERIES_TABLE,)
+
     def __init__(self, table: TableClient, *, lease: timedelta) -> None:
         self._table = table
         self._lease = lease
+
+    def purge_run(self, run_id: str) -> int:
+        """Delete one run's delivery rows (retention, once the run is gone): its partition."""
+        return purge_range(self._table, run_id, ("", RANGE_END))
 
     @staticmethod
     def _key(run_id: str, event: NotificationEvent, channel: Channel) -> tuple[str, str]:

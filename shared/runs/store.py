@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from azure.core import MatchConditions
 from azure.core.exceptions import (
@@ -27,6 +27,7 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
+from shared.config import RUNS_TABLE
 from shared.errors import ConcurrentUpdate, StorageUnavailable
 from shared.persistence.errors import SDK_ERRORS, unavailable
 from shared.runs.entity import SUMMARY_PROPERTIES, parse_datetime, run_from_entity, run_to_entity
@@ -131,6 +132,9 @@ def _unavailable(error: Exception) -> StorageUnavailable:
 
 
 class RunStore:
+    # The tables this store owns (provisioning gathers them from the stores).
+    TABLES: ClassVar[tuple[str, ...]] = (RUNS_TABLE,)
+
     def __init__(self, table: TableClient) -> None:
         self._table = table
         self._indexed: set[str] = set()

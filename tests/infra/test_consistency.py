@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import shared.composition.provisioning as provisioning
 import shared.config as config
 import shared.storage as storage
 from shared.config import STORAGE_CONNECTION, Settings
@@ -190,7 +191,9 @@ def test_timers_are_registered() -> None:
 
 def test_tables() -> None:
     assert_same(
-        "table constants vs shared.storage.ALL_TABLES", constants("_TABLE"), storage.ALL_TABLES
+        "table constants vs the tables the stores declare (shared.composition.provisioning)",
+        constants("_TABLE"),
+        provisioning.ALL_TABLES,
     )
     assert_same("infra/main.bicep tableNames", constants("_TABLE"), string_list(MAIN, "tableNames"))
 

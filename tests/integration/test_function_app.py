@@ -14,6 +14,7 @@ from azure.functions.timer import TimerRequest
 from devhost.loader import _get_functions
 from devstack.azurite import Azurite
 from shared.composition import root
+from shared.composition.provisioning import provision
 from shared.composition.services import services
 from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
 from shared.runs.model import Initiator, RunOutcome
@@ -49,8 +50,8 @@ def test_the_app_registers_worker_poison_and_reaper() -> None:
 def test_provisioning_is_idempotent_under_concurrency(azurite: Azurite) -> None:
     clients = StorageClients.from_connection_string(azurite.connection_string)
     with ThreadPoolExecutor(4) as pool:
-        list(pool.map(lambda _: clients.provision(), range(4)))
-    clients.provision()
+        list(pool.map(lambda _: provision(clients), range(4)))
+    provision(clients)
 
 
 def test_a_run_through_the_registered_triggers(app_env: None, tenant_id: str) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
+from shared.backups.store import BackupStore
 from shared.config import (
     BACKUP_PAYLOADS_CONTAINER,
     BACKUP_SETS_TABLE,
@@ -16,9 +17,13 @@ from shared.config import (
     NOTIFICATIONS_TABLE,
     RESTORE_LEDGER_TABLE,
 )
+from shared.notifications.inbox import Inbox
+from shared.notifications.ledger import DeliveryLedger
+from shared.persistence.blobs import JsonBlobs
+from shared.restore.ledger import RestoreLedger
 from shared.retention import (
     RetentionPolicy,
-    RetentionTables,
+    RetentionStores,
     RunRetention,
     older_runs_range,
 )
@@ -33,13 +38,16 @@ RETAIN = timedelta(days=30)
 
 def _retention(h: Harness, **policy: Any) -> RunRetention:
     s = h.storage
-    tables = RetentionTables(
+    tables = RetentionStores(
         runs=h.table,
-        notifications=s.table(NOTIFICATIONS_TABLE),
-        deliveries=s.table(NOTIFICATION_DELIVERIES_TABLE),
-        restore_ledger=s.table(RESTORE_LEDGER_TABLE),
-        backup_sets=s.table(BACKUP_SETS_TABLE),
-        backup_blobs=s.container(BACKUP_PAYLOADS_CONTAINER),
+        inbox=Inbox(s.table(NOTIFICATIONS_TABLE)),
+        deliveries=DeliveryLedger(
+            s.table(NOTIFICATION_DELIVERIES_TABLE), lease=timedelta(minutes=5)
+        ),
+        restore_ledger=RestoreLedger(s.table(RESTORE_LEDGER_TABLE)),
+        backups=BackupStore(
+            s.table(BACKUP_SETS_TABLE), JsonBlobs(s.container(BACKUP_PAYLOADS_CONTAINER))
+        ),
     )
     return RunRetention(
         tables,
