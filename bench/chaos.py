@@ -42,10 +42,10 @@ from devstack.azurite import free_port
 from localcloud import LocalCloud
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID
 from shared.config import NOTIFICATION_DELIVERIES_TABLE, NOTIFICATIONS_TABLE, RUNS_TABLE
-from shared.runs.entity import run_from_entity
+from shared.persistence.clients import StorageClients, azurite_connection_string
 from shared.runs.identity import LOCK_RANGE, OUTBOX_RANGE, RUN_RANGE
 from shared.runs.model import FailureCode, Initiator, OperationRun
-from shared.storage import StorageClients, azurite_connection_string
+from shared.runs.rows import run_from_entity
 
 ROOT = Path(__file__).resolve().parent.parent
 BUDGET_SECONDS = 480  # the whole soak, drain included: well inside 10 minutes

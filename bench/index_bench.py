@@ -31,13 +31,13 @@ from bench.runs_bench import interleave
 from devstack.azurite import start_azurite
 from shared.composition.provisioning import provision
 from shared.config import RUNS_TABLE
-from shared.runs.entity import SUMMARY_PROPERTIES, run_to_entity
+from shared.persistence.clients import StorageClients
 from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.index import index_entities
 from shared.runs.listing import RunFilter
 from shared.runs.model import Initiator, OperationRun, RunOutcome, finish, new_run
+from shared.runs.rows import SUMMARY_PROPERTIES, run_to_entity
 from shared.runs.store import RunStore
-from shared.storage import StorageClients
 
 ME = Initiator(id="me-0000", name="Me")
 OTHERS = Initiator(id="someone-else", name="Someone")

@@ -27,9 +27,9 @@ from shared.auth.membership import Role
 from shared.composition.reads import api_services
 from shared.config import RUNS_TABLE
 from shared.runs import model
-from shared.runs.entity import run_to_entity
 from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.model import Initiator, RunOutcome
+from shared.runs.rows import run_to_entity
 
 TARGET = 5.0
 WHO = Initiator(id="bench", name="Bench")

@@ -38,15 +38,15 @@ from shared.config import (
     RUNS_TABLE,
 )
 from shared.operations.catalogue import build_registry
-from shared.operations.deps import OperationDeps
+from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.blobs import JsonBlobs
+from shared.persistence.clients import StorageClients
 from shared.policies.inventory import PolicyInventoryStore
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.model import Initiator, OperationRun
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
-from shared.storage import StorageClients
 
 WHO = Initiator(id="bench-user", name="Bench")
 TYPES = ("policy.sync", "backup.capture", "directory_groups.sync")
@@ -56,7 +56,7 @@ TENANTS = {"Contoso": CONTOSO_TENANT_ID, "Fabrikam": FABRIKAM_TENANT_ID}
 class Mode:
     """One write path: its run service and worker, and a counter of storage requests."""
 
-    def __init__(self, name: str, storage: StorageClients, deps: OperationDeps) -> None:
+    def __init__(self, name: str, storage: StorageClients, deps: RunTypeDeps) -> None:
         self.name = name
         registry = build_registry(include_diagnostics=True, deps=deps)
         queue = storage.queue(f"bench{uuid.uuid4().hex[:12]}")
@@ -100,7 +100,7 @@ def counting(storage: StorageClients) -> Iterator[list[int]]:
         hooks.remove(hook)
 
 
-def unbatched(deps: OperationDeps, storage: StorageClients) -> OperationDeps:
+def unbatched(deps: RunTypeDeps, storage: StorageClients) -> RunTypeDeps:
     """The old write path: a transaction per row, every backup payload in a blob."""
     return dataclasses.replace(
         deps,

@@ -25,14 +25,14 @@ from devstack.azurite import start_azurite
 from shared.composition.provisioning import provision
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
+from shared.persistence.clients import StorageClients
 from shared.runs.dispatch import QueueDispatcher
-from shared.runs.entity import run_to_entity
 from shared.runs.identity import RUN_RANGE, identity_hash, lock_row_key, new_run_id
 from shared.runs.model import Initiator, new_run
+from shared.runs.rows import run_to_entity
 from shared.runs.run_types import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
-from shared.storage import StorageClients
 
 WHO = Initiator(id="bench-user", name="Bench")
 

@@ -73,7 +73,7 @@ def dev(args: argparse.Namespace, serve: object) -> int:
         path = write_local_settings(root, local_values(cloud.base_url, cloud.ca_path))
         settings = LocalSettings.load(path)
         settings.apply_to(os.environ)
-        from shared.storage import StorageClients
+        from shared.persistence.clients import StorageClients
 
         storage = os.environ.get("AzureWebJobsStorage", "UseDevelopmentStorage=true")
         seed_demo(StorageClients.from_connection_string(expand_development_storage(storage)))
@@ -109,7 +109,7 @@ def dev_as_deployed(args: argparse.Namespace, serve: object) -> int:
     from devhost.azurite import start_azurite_process
     from localcloud import LocalCloud
     from localcloud.tls import SERVER_CERT_FILE, SERVER_KEY_FILE
-    from shared.storage import AZURITE_ACCOUNT, StorageClients, StorageEndpoints
+    from shared.persistence.clients import AZURITE_ACCOUNT, StorageClients, StorageEndpoints
 
     root = args.script_root.resolve()
     state = root / ".localcloud"

@@ -27,7 +27,7 @@ from localcloud.seed import (
 
 if TYPE_CHECKING:
     from localcloud import LocalCloud
-    from shared.storage import StorageClients
+    from shared.persistence.clients import StorageClients
 
 log = logging.getLogger("devhost.dev")
 

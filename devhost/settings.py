@@ -17,7 +17,7 @@ from pathlib import Path
 
 from azure.storage.queue import QueueClient
 
-from shared.storage import azurite_connection_string
+from shared.persistence.clients import azurite_connection_string
 
 _EXPRESSION = re.compile(r"%([^%]+)%")
 
@@ -169,5 +169,5 @@ def expand_development_storage(value: str) -> str:
     """Spell out `UseDevelopmentStorage=true`: the Python SDKs do not all accept it."""
     if value.strip().rstrip(";").replace(" ", "").lower() != "usedevelopmentstorage=true":
         return value
-    # The development account (and its one key) is the app's: shared.storage.
+    # The development account (and its one key) is the app's: shared.persistence.clients.
     return azurite_connection_string()

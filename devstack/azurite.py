@@ -13,7 +13,7 @@ from pathlib import Path
 from devhost.azurite import free_port, start_azurite_process
 
 __all__ = ["Azurite", "free_port", "start_azurite"]
-from shared.storage import AZURITE_ACCOUNT, azurite_connection_string
+from shared.persistence.clients import AZURITE_ACCOUNT, azurite_connection_string
 
 ROOT = Path(__file__).resolve().parent.parent
 

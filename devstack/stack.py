@@ -36,7 +36,7 @@ from localcloud.tls import SERVER_CERT_FILE, SERVER_KEY_FILE
 from shared.auth.membership import Membership, MembershipStore, Role
 from shared.composition import root
 from shared.config import MEMBER_TENANTS_TABLE, TENANT_MEMBERS_TABLE
-from shared.storage import StorageClients, StorageEndpoints
+from shared.persistence.clients import StorageClients, StorageEndpoints
 
 ROOT = Path(__file__).resolve().parents[1]
 OIDS = {

@@ -9,7 +9,7 @@ import pytest
 
 from devstack.azurite import Azurite, start_azurite
 from shared.composition.provisioning import provision
-from shared.storage import StorageClients
+from shared.persistence.clients import StorageClients
 
 
 @pytest.fixture(scope="session")

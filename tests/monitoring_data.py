@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from shared.config import RUNS_TABLE
+from shared.persistence.clients import StorageClients
 from shared.runs import model
 from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.model import Failure, Initiator, OperationRun, RunOutcome
 from shared.runs.store import RunStore
-from shared.storage import StorageClients
 
 OPERATOR = Initiator(id="demo-operator", name="Olivia Operator", email="operator@contoso.test")
 

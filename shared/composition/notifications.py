@@ -25,10 +25,10 @@ from shared.notifications.ledger import DeliveryLedger
 from shared.notifications.message import Channel
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 from shared.notifications.worker import NotificationWorker, RetrySchedule
+from shared.persistence.clients import StorageClients
 from shared.runs.model import OperationRun
 from shared.runs.run_types import Registry
 from shared.runs.store import RunStore
-from shared.storage import StorageClients
 from shared.tenants import TenantStore
 
 

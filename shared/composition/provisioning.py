@@ -1,7 +1,7 @@
 """What storage the app needs, gathered from the stores that own it: each store declares
 its tables (`TABLES`), so a new table is named in shared.config, in its store and in
 infra/main.bicep (tests/infra checks the three agree), never in a list kept by hand here.
-Queues and blob containers are few and fixed: shared.storage lists them."""
+Queues and blob containers are few and fixed: shared.persistence.clients lists them."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from shared.monitoring.queue_status import QueueStatusStore
 from shared.notifications.inbox import Inbox
 from shared.notifications.ledger import DeliveryLedger
 from shared.notifications.preferences import PreferenceStore
+from shared.persistence.clients import StorageClients
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
 from shared.runs.store import RunStore
-from shared.storage import StorageClients
 from shared.tenants import TenantStore
 
 STORES = (

@@ -33,12 +33,12 @@ from shared.config import (
 from shared.directory.groups import EntraGroupsStore
 from shared.monitoring.queue_status import QueueStatusStore
 from shared.persistence.blobs import JsonBlobs
+from shared.persistence.clients import StorageClients
 from shared.runs.dispatch import RunMessage
 from shared.runs.links import Links
 from shared.runs.run_types import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
-from shared.storage import StorageClients
 
 
 class ReadOnlyDispatch:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from shared.composition.provisioning import provision
 from shared.config import Settings, get_settings
-from shared.storage import StorageClients, identity_endpoints
+from shared.persistence.clients import StorageClients, identity_endpoints
 
 if TYPE_CHECKING:
     import httpx

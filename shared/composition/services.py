@@ -30,9 +30,10 @@ from shared.directory.groups import EntraGroupsStore
 from shared.notifications.inbox import Inbox
 from shared.notifications.ledger import DeliveryLedger
 from shared.operations.catalogue import build_registry
-from shared.operations.deps import OperationDeps
 from shared.operations.graph_access import GraphAccess, GraphEndpoints
+from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.blobs import JsonBlobs
+from shared.persistence.clients import StorageClients
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
 from shared.retention import RetentionPolicy, RetentionStores, RunRetention
@@ -43,7 +44,6 @@ from shared.runs.run_types import Registry
 from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
-from shared.storage import StorageClients
 from shared.telemetry import RunMetricsEvents
 from shared.telemetry import configure as configure_telemetry
 from shared.tenants import TenantStore
@@ -59,7 +59,7 @@ class Services:
     runs: RunService
     worker: RunWorker
     tenants: TenantStore
-    operations: OperationDeps
+    operations: RunTypeDeps
     notifications: NotificationServices
     retention: RunRetention
 
@@ -68,7 +68,7 @@ class Services:
         self.notifications.close()
 
 
-def build_operations(base: Foundation, tenants: TenantStore) -> OperationDeps:
+def build_operations(base: Foundation, tenants: TenantStore) -> RunTypeDeps:
     """The Intune run types: Graph per managed tenant (its Tenants row) and their stores."""
     storage = base.storage
     graph = GraphAccess(
@@ -76,7 +76,7 @@ def build_operations(base: Foundation, tenants: TenantStore) -> OperationDeps:
         GraphEndpoints.from_settings(base.settings),
         transport=base.overrides.graph_transport,
     )
-    return OperationDeps(
+    return RunTypeDeps(
         graph=graph,
         groups=EntraGroupsStore(storage.table(ENTRA_GROUPS_TABLE)),
         inventory=PolicyInventoryStore(

@@ -22,7 +22,7 @@ from azure.data.tables import TableClient, UpdateMode
 
 from shared.config import QUEUE_HEALTH_TABLE
 from shared.errors import StorageUnavailable
-from shared.runs.entity import parse_datetime
+from shared.runs.rows import parse_datetime
 
 PARTITION = "queues"
 # Behind: the oldest waiting message has waited this long. A measurement older than

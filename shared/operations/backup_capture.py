@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.backups.store import BackupSet
-from shared.operations.deps import OperationDeps
 from shared.operations.item_bookkeeping import run_item
 from shared.operations.policy_types import BackupPolicyIds
+from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
@@ -40,7 +40,7 @@ def backup_set_id_for(run_id: str) -> str:
     return run_id
 
 
-def make_backup_capture(deps: OperationDeps) -> RunType:
+def make_backup_capture(deps: RunTypeDeps) -> RunType:
     def run(ctx: RunContext, inputs: BackupCaptureInputs) -> dict[str, Any]:
         tenant_id = ctx.tenant_id
         backup = deps.backups.begin(
@@ -107,7 +107,7 @@ def summarize_backup_capture(inputs: dict[str, Any]) -> str:
 
 
 def _capture(
-    deps: OperationDeps,
+    deps: RunTypeDeps,
     graph: PolicyGraph,
     backup: BackupSet,
     kind: PolicyKind,

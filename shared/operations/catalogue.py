@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from shared.runs.run_types import Registry
 
 if TYPE_CHECKING:
-    from shared.operations.deps import OperationDeps
+    from shared.operations.run_type_deps import RunTypeDeps
 
 
-def build_registry(*, include_diagnostics: bool, deps: OperationDeps | None = None) -> Registry:
+def build_registry(*, include_diagnostics: bool, deps: RunTypeDeps | None = None) -> Registry:
     """Every run type. The Intune types need their dependencies (Graph, stores); without
     `deps` (tools that only need the diagnostics type) they are left out."""
     registry = Registry()

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.directory.groups import DirectoryGroup, GroupCacheState
 from shared.errors import AppError
-from shared.operations.deps import OperationDeps
 from shared.operations.item_bookkeeping import restart_counts
+from shared.operations.run_type_deps import RunTypeDeps
 from shared.policies.snapshot import is_key_safe
 from shared.runs.context import RunContext
 from shared.runs.run_types import RunType
@@ -44,7 +44,7 @@ def parse_group(raw: Any) -> DirectoryGroup:
     )
 
 
-def make_directory_groups_sync(deps: OperationDeps) -> RunType:
+def make_directory_groups_sync(deps: RunTypeDeps) -> RunType:
     def run(ctx: RunContext, inputs: DirectoryGroupsSyncInputs) -> dict[str, Any]:
         restart_counts(ctx, "pages")
         tenant_id = ctx.tenant_id

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.operations.deps import OperationDeps
 from shared.operations.item_bookkeeping import restart_counts, run_item
 from shared.operations.policy_types import PolicyKinds
+from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
@@ -33,7 +33,7 @@ class PolicySyncInputs(BaseModel):
     )
 
 
-def make_policy_sync(deps: OperationDeps) -> RunType:
+def make_policy_sync(deps: RunTypeDeps) -> RunType:
     def run(ctx: RunContext, inputs: PolicySyncInputs) -> dict[str, Any]:
         restart_counts(ctx, "removed")
         tenant_id = ctx.tenant_id
@@ -86,7 +86,7 @@ def summarize_policy_sync(inputs: dict[str, Any]) -> str:
 
 
 def _save(
-    deps: OperationDeps,
+    deps: RunTypeDeps,
     graph: PolicyGraph,
     tenant_id: str,
     kind: PolicyKind,

@@ -20,9 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.backups.store import BackupItem
 from shared.errors import AppError
 from shared.graph import GraphError, GraphOutcomeUnknown, GraphTransientError
-from shared.operations.deps import OperationDeps
 from shared.operations.item_bookkeeping import restart_counts, run_item
 from shared.operations.policy_types import GroupId, RestorePolicyIds
+from shared.operations.run_type_deps import RunTypeDeps
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import PolicyKind, kind_named
 from shared.restore.ledger import LedgerEntry, LedgerState
@@ -64,7 +64,7 @@ class _Restorer:
 
     def __init__(
         self,
-        deps: OperationDeps,
+        deps: RunTypeDeps,
         ctx: RunContext,
         inputs: RestoreInputs,
         graph: PolicyGraph | None,
@@ -138,7 +138,7 @@ class _Restorer:
         return ledger.record_created(entry, found, self.deps.clock())
 
 
-def make_restore_execute(deps: OperationDeps) -> RunType:
+def make_restore_execute(deps: RunTypeDeps) -> RunType:
     def run(ctx: RunContext, inputs: RestoreInputs) -> dict[str, Any]:
         restart_counts(ctx, "created", "assignments")
         backup = deps.backups.get(ctx.tenant_id, inputs.backup_set_id)

@@ -26,10 +26,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.runs.entity import SUMMARY_PROPERTIES
 from shared.runs.identity import RUN_PREFIX, RUN_RANGE
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun, RunOutcome, RunStatus
+from shared.runs.rows import SUMMARY_PROPERTIES
 
 # "~" sorts after every letter: index rows lie beyond the run rows, so a range that starts
 # at the lock rows and ends inside the run rows (shared.runs.recent) never walks them.

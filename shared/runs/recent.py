@@ -19,7 +19,6 @@ from typing import Any
 from azure.data.tables import TableClient
 
 from shared.persistence.errors import SDK_ERRORS, unavailable
-from shared.runs.entity import parse_datetime
 from shared.runs.glance import RecentRuns, RunFacts
 from shared.runs.identity import (
     LOCK_PREFIX,
@@ -29,6 +28,7 @@ from shared.runs.identity import (
     run_row_key,
 )
 from shared.runs.model import RunOutcome, RunStatus
+from shared.runs.rows import parse_datetime
 
 _COLUMNS = ["RowKey", "Type", "Status", "Outcome", "CreatedAt", "StartedAt", "CompletedAt"]
 

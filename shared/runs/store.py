@@ -30,7 +30,6 @@ from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 from shared.config import RUNS_TABLE
 from shared.errors import ConcurrentUpdate, StorageUnavailable
 from shared.persistence.errors import SDK_ERRORS, unavailable
-from shared.runs.entity import SUMMARY_PROPERTIES, parse_datetime, run_from_entity, run_to_entity
 from shared.runs.identity import (
     LOCK_PREFIX,
     LOCK_RANGE,
@@ -52,6 +51,7 @@ from shared.runs.index import (
 )
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun
+from shared.runs.rows import SUMMARY_PROPERTIES, parse_datetime, run_from_entity, run_to_entity
 
 # How long a tenant seen without its index-ready marker is listed by scan before asking again.
 NOT_READY_RECHECK_SECONDS = 60.0

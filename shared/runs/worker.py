@@ -31,7 +31,6 @@ from shared.errors import (
 )
 from shared.runs.context import RunCancelled, RunContext, RunLost
 from shared.runs.dispatch import RunMessage
-from shared.runs.entity import check_result_size
 from shared.runs.heartbeat import Heartbeat
 from shared.runs.model import (
     Failure,
@@ -40,6 +39,7 @@ from shared.runs.model import (
     RunOutcome,
     outcome_from_counts,
 )
+from shared.runs.rows import check_result_size
 from shared.runs.run_types import Registry
 from shared.runs.sanitize import describe_exception
 from shared.runs.service import ClaimVerdict, RunService

@@ -17,7 +17,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from opentelemetry import metrics
 
 from shared.monitoring.queue_status import QueueStatus
-from shared.storage import StorageClients
+from shared.persistence.clients import StorageClients
 from shared.telemetry.spans import storage_span
 
 meter = metrics.get_meter("intune_operation_runs")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from shared.persistence.clients import StorageClients
 from shared.persistence.memory_table import MemoryTable
-from shared.storage import StorageClients
 
 
 @pytest.fixture(params=["azurite", "memory"])

@@ -31,10 +31,10 @@ from shared.persistence.memory_queue import MemoryQueue
 from shared.persistence.memory_table import MemoryTable
 from shared.runs.context import RunContext
 from shared.runs.dispatch import QueueDispatcher, RunMessage
-from shared.runs.entity import run_from_entity
 from shared.runs.identity import LOCK_PREFIX, OUTBOX_PREFIX, RUN_RANGE
 from shared.runs.model import ACTIVE, FailureCode, Initiator, OperationRun, RunStatus
 from shared.runs.outbox import Outbox, inline
+from shared.runs.rows import run_from_entity
 from shared.runs.run_types import Registry
 from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore

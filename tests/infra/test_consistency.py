@@ -19,7 +19,7 @@ import pytest
 
 import shared.composition.provisioning as provisioning
 import shared.config as config
-import shared.storage as storage
+import shared.persistence.clients as storage
 from shared.config import STORAGE_CONNECTION, Settings
 from tests.infra.bicep import MAIN, object_keys, string_list
 
@@ -200,14 +200,16 @@ def test_tables() -> None:
 
 def test_queues() -> None:
     assert_same(
-        "queue constants vs shared.storage.ALL_QUEUES", constants("_QUEUE"), storage.ALL_QUEUES
+        "queue constants vs shared.persistence.clients.ALL_QUEUES",
+        constants("_QUEUE"),
+        storage.ALL_QUEUES,
     )
     assert_same("infra/main.bicep queueNames", constants("_QUEUE"), string_list(MAIN, "queueNames"))
 
 
 def test_containers() -> None:
     assert_same(
-        "container constants vs shared.storage.ALL_CONTAINERS",
+        "container constants vs shared.persistence.clients.ALL_CONTAINERS",
         constants("_CONTAINER"),
         storage.ALL_CONTAINERS,
     )

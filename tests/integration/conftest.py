@@ -17,6 +17,7 @@ from shared.composition import root
 from shared.composition.services import services
 from shared.config import RUNS_TABLE, Settings
 from shared.operations.diagnostics import NOOP
+from shared.persistence.clients import StorageClients
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.identity import LOCK_RANGE, RUN_RANGE
 from shared.runs.model import Initiator, OperationRun
@@ -24,7 +25,6 @@ from shared.runs.run_types import Registry, RunType
 from shared.runs.service import ClaimVerdict, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RunWorker
-from shared.storage import StorageClients
 
 ALICE = Initiator(id="11111111-1111-1111-1111-111111111111", name="Alice", email="alice@x.test")
 BOB = Initiator(id="22222222-2222-2222-2222-222222222222", name="Bob", email="bob@x.test")

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from shared.storage import StorageClients
+from shared.persistence.clients import StorageClients
 
 
 @dataclass

@@ -14,12 +14,12 @@ from pathlib import Path
 
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
+from shared.persistence.clients import StorageClients
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.model import Initiator
 from shared.runs.run_types import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
-from shared.storage import StorageClients
 from tests.integration.conftest import LEASE, STALE_QUEUED
 
 INPUTS = {"items": 3, "label": "burst"}

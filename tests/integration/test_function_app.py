@@ -17,8 +17,8 @@ from shared.composition import root
 from shared.composition.provisioning import provision
 from shared.composition.services import services
 from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
+from shared.persistence.clients import StorageClients
 from shared.runs.model import Initiator, RunOutcome
-from shared.storage import StorageClients
 from shared.tenants import ManagedTenant
 
 

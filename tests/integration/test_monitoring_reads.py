@@ -11,9 +11,9 @@ import pytest
 from shared.api.monitoring import Monitor
 from shared.config import QUEUE_HEALTH_TABLE, RUNS_QUEUE
 from shared.monitoring.queue_status import QueueStatus, QueueStatusStore
+from shared.persistence.clients import StorageClients
 from shared.runs.model import RunOutcome, RunStatus
 from shared.runs.recent import read_recent
-from shared.storage import StorageClients
 from shared.telemetry import queues as queue_health
 
 from .conftest import Harness

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from shared.storage import StorageClients
+from shared.persistence.clients import StorageClients
 from shared.telemetry import queues as queue_health
 
 pytestmark = pytest.mark.azurite

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from azure.data.tables import TableClient
 
+from shared.persistence.clients import StorageClients
 from shared.persistence.tables import MAX_PROPERTY_CHARS, RowBatch, prefix_range, query_range
-from shared.storage import StorageClients
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from shared.persistence.clients import StorageClients
 from shared.runs.identity import LOCK_RANGE, RUN_RANGE, run_row_key
 from shared.runs.index import READY_KEY, index_prefix, scan_plan
 from shared.runs.listing import RunFilter
 from shared.runs.model import OperationRun, RunOutcome, RunStatus
 from shared.runs.store import RunStore
-from shared.storage import StorageClients
 from tests.integration.conftest import ALICE, BOB, Harness, make_service
 from tests.integration.requests_log import storage_requests
 

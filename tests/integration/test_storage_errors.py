@@ -20,9 +20,9 @@ from shared.auth.membership import MembershipStore
 from shared.errors import NotFound, StorageUnavailable
 from shared.notifications.inbox import Inbox
 from shared.persistence.blobs import BlobMissing, JsonBlobs
+from shared.persistence.clients import azurite_connection_string
 from shared.restore.ledger import RestoreLedger
 from shared.runs.identity import is_run_id
-from shared.storage import azurite_connection_string
 
 pytestmark = pytest.mark.azurite
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from shared.config import RUNS_TABLE, queue_concurrency
-from shared.storage import HTTP_HEADROOM, StorageClients
+from shared.persistence.clients import HTTP_HEADROOM, StorageClients
 
 POOL_FULL = "Connection pool is full"
 

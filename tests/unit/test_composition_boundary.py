@@ -1,5 +1,6 @@
 """One composition root: no module but shared.composition.root reads the storage settings
-or builds StorageClients, and no module but shared.storage builds an Azure storage client.
+or builds StorageClients, and no module but shared.persistence.clients builds an Azure
+storage client.
 
 A second hand-built wiring is how the API once talked to `UseDevelopmentStorage=true` in
 Azure while the triggers used the managed identity; this makes that unrepeatable.
@@ -15,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSITION_ROOT = "shared/composition/root.py"
-STORAGE_MODULE = "shared/storage.py"
+STORAGE_MODULE = "shared/persistence/clients.py"
 CONFIG_MODULE = "shared/config.py"
 
 SDK_CLIENTS = {

@@ -7,7 +7,7 @@ from azure.identity import DefaultAzureCredential
 
 from shared.composition.root import storage_from_settings
 from shared.config import Settings, StorageSettingsConflict
-from shared.storage import StorageEndpoints, identity_endpoints
+from shared.persistence.clients import StorageEndpoints, identity_endpoints
 
 
 def _settings(**values: str) -> Settings:

@@ -3,8 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 from shared.runs import model
-from shared.runs.entity import run_from_entity, run_to_entity
 from shared.runs.model import Initiator
+from shared.runs.rows import run_from_entity, run_to_entity
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)

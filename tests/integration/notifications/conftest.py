@@ -26,9 +26,9 @@ from shared.notifications.ledger import DeliveryLedger
 from shared.notifications.message import Channel
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 from shared.notifications.worker import NotificationWorker, RetrySchedule
+from shared.persistence.clients import StorageClients
 from shared.runs.model import Initiator
 from shared.runs.outbox import Outbox, inline
-from shared.storage import StorageClients
 from shared.tenants import ManagedTenant, TenantStore
 from tests.integration.conftest import Harness
 from tests.integration.localcloud.conftest import (  # noqa: F401 - fixtures

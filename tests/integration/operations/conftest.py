@@ -28,13 +28,13 @@ from shared.backups.store import BackupStore
 from shared.directory.groups import EntraGroupsStore
 from shared.graph import GraphClient, MsalApps, RetryPolicy
 from shared.operations.catalogue import build_registry
-from shared.operations.deps import OperationDeps
 from shared.operations.graph_access import GraphAccess, GraphEndpoints
+from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.blobs import JsonBlobs
+from shared.persistence.clients import StorageClients
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
 from shared.runs.run_types import Registry
-from shared.storage import StorageClients
 from shared.tenants import GraphAppReference, ManagedTenant, TenantStore
 from tests.integration.conftest import Harness
 from tests.integration.localcloud.conftest import (  # noqa: F401 - shared fixtures
@@ -57,7 +57,7 @@ class Sleeps(list[float]):
 class Env:
     """What a test can look at: the stores, Graph access, the local cloud and its waits."""
 
-    deps: OperationDeps
+    deps: RunTypeDeps
     tenants: TenantStore
     apps: MsalApps
     sleeps: Sleeps
@@ -110,7 +110,7 @@ def env(
         retry=RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, rng=random.Random(7)),
         sleep=sleeps,
     )
-    deps = OperationDeps(
+    deps = RunTypeDeps(
         graph=graph,
         groups=EntraGroupsStore(tables["groups"]),
         inventory=PolicyInventoryStore(

@@ -12,10 +12,10 @@ import pytest
 from localcloud.dataset import TenantDataset
 from localcloud.seed import CONTOSO_TENANT_ID, TENANTS
 from shared.backups.store import BackupSetSealed, BackupStatus, BackupStore
+from shared.persistence.clients import StorageClients
 from shared.policies.kinds import DEVICE_CONFIGURATIONS
 from shared.policies.snapshot import parse_policy
 from shared.runs.model import RunOutcome, RunStatus
-from shared.storage import StorageClients
 from tests.integration.conftest import LEASE, Harness
 from tests.integration.requests_log import storage_requests
 

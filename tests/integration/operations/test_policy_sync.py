@@ -13,10 +13,10 @@ import pytest
 from localcloud.dataset import TenantDataset
 from localcloud.seed import CONTOSO_TENANT_ID, TENANTS
 from shared.errors import InputInvalid
+from shared.persistence.clients import StorageClients
 from shared.policies.kinds import DEVICE_CONFIGURATIONS, SETTINGS_CATALOG
 from shared.policies.snapshot import parse_policy
 from shared.runs.model import RunOutcome
-from shared.storage import StorageClients
 from tests.integration.conftest import Harness
 from tests.integration.requests_log import storage_requests
 

@@ -176,9 +176,9 @@ def test_the_catalogue_offers_the_four_types_with_their_input_schemas() -> None:
     from typing import cast
 
     from shared.operations.catalogue import build_registry
-    from shared.operations.deps import OperationDeps
+    from shared.operations.run_type_deps import RunTypeDeps
 
-    registry = build_registry(include_diagnostics=False, deps=cast(OperationDeps, object()))
+    registry = build_registry(include_diagnostics=False, deps=cast(RunTypeDeps, object()))
     entries = {t.name: t.catalogue_entry() for t in registry}
     assert sorted(entries) == [
         "backup.capture",

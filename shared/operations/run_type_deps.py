@@ -18,7 +18,7 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
-class OperationDeps:
+class RunTypeDeps:
     graph: GraphAccess
     groups: EntraGroupsStore
     inventory: PolicyInventoryStore
