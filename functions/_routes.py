@@ -1,4 +1,4 @@
-"""Registers an HTTP trigger from the route table (shared.api.openapi.OPERATIONS): the
+"""Registers an HTTP trigger from the route table (shared.api.routes.OPERATIONS): the
 path, the methods, the function name and the auth rule come from there, so a trigger
 module only says what the route does. The auth rule runs before the handler; the handler
 gets the authorized caller and, on a tenant's path, the member's tenant id."""
@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import azure.functions as func
 
 from functions._http import api_endpoint, headers_of
-from shared.api.openapi import OPERATIONS, Operation
 from shared.api.present import ApiResponse
+from shared.api.routes import OPERATIONS, Operation
 from shared.auth.caller import Caller
 from shared.composition.reads import api_services
 

@@ -1,5 +1,5 @@
 """GET /api/tenants/{tenant_id}/directory/groups?search=: delegated (on-behalf-of) search.
-Path, method and auth rule are in the route table (shared.api.openapi.OPERATIONS)."""
+Path, method and auth rule are in the route table (shared.api.routes.OPERATIONS)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The caller's in-app notifications and notification preferences. Paths, methods and auth
-rules are in the route table (shared.api.openapi.OPERATIONS): only some tenant's member
+rules are in the route table (shared.api.routes.OPERATIONS): only some tenant's member
 may write preferences, so a token holder of no tenant cannot write rows."""
 
 from __future__ import annotations

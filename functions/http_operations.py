@@ -1,6 +1,6 @@
 """Write routes (start, cancel) and the run-type catalogue: these use the full composition
 root, whose registry knows the run types. Paths, methods and auth rules are in the route
-table (shared.api.openapi.OPERATIONS)."""
+table (shared.api.routes.OPERATIONS)."""
 
 from __future__ import annotations
 

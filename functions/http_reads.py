@@ -1,6 +1,6 @@
 """Read routes of the monitoring surface: my tenants, the all-tenants overview, a tenant's
 glance, run list, run detail, and the restore group mapping. Paths, methods and auth
-rules are in the route table (shared.api.openapi.OPERATIONS).
+rules are in the route table (shared.api.routes.OPERATIONS).
 
 Storage only. This module imports shared.api and the composition root's read side, never
 shared.composition.services or shared.graph: an import-linter contract keeps it that way.

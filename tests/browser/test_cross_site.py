@@ -14,7 +14,7 @@ import pytest
 
 from devstack.stack import Stack, reset_caches
 from localcloud.seed import CONTOSO_TENANT_ID
-from shared.api.openapi import OPERATIONS, Operation
+from shared.api.routes import OPERATIONS, Operation
 
 NOOP = "diagnostics.noop"
 EVIL = "http://evil.example"

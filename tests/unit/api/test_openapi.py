@@ -8,7 +8,8 @@ import re
 import schemathesis
 
 from devhost.loader import _get_functions
-from shared.api.openapi import BEARER, OPERATIONS, document
+from shared.api.openapi import BEARER, document
+from shared.api.routes import OPERATIONS
 
 # Not part of the API: the static monitoring page (served beside it, not described).
 NOT_API = {"monitoring/{*path}"}
