@@ -1,9 +1,9 @@
 """External channels: email through Graph sendMail, Teams through a Workflows webhook.
 
 A channel either delivers, raises ChannelUnavailable (worth another attempt later:
-throttling, 5xx, network, and the message surely did not go), ChannelInDoubt (the send
-reached the service and its answer was lost: it may have gone, so it is never sent
-again) or raises ChannelRejected (will not work as it is: 4xx).
+throttling, no connection: the message surely did not go), ChannelInDoubt (the send
+reached the service and its answer was lost or was a 5xx: it may have gone, so it is
+never sent again) or raises ChannelRejected (will not work as it is: 4xx).
 """
 
 from __future__ import annotations
@@ -110,12 +110,19 @@ class TeamsChannel:
             recipient_upn=recipient.email or recipient.user_id,
             recipient_name=recipient.name,
         )
+        # A webhook has no idempotency key, so like sendMail (ADR 0003) it is re-posted only
+        # when the card surely did not go: no connection, or 429 (refused before processing).
+        # A lost answer or a 5xx may follow a posted card: in doubt, never posted again.
+        # The URL carries a signature: never put it in a message.
         try:
             response = self._http.post(self._url, json=card)
-        except httpx.TransportError as error:
-            # The URL carries a signature: never put it in the message.
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
             raise ChannelUnavailable(f"Teams webhook: {type(error).__name__}") from None
-        if response.status_code == 429 or response.status_code >= 500:
-            raise ChannelUnavailable(f"Teams webhook answered {response.status_code}")
+        except httpx.TransportError as error:
+            raise ChannelInDoubt(f"Teams webhook: {type(error).__name__}") from None
+        if response.status_code == 429:
+            raise ChannelUnavailable("Teams webhook answered 429")
+        if response.status_code >= 500:
+            raise ChannelInDoubt(f"Teams webhook answered {response.status_code}")
         if response.is_error:
             raise ChannelRejected(f"Teams webhook answered {response.status_code}")

@@ -93,15 +93,36 @@ def test_a_crash_between_send_and_record_does_not_send_again(notify: Notify) -> 
 
 
 def test_an_outage_is_retried_through_the_queue_then_recovers(notify: Notify) -> None:
-    # Graph throttles sendMail before sending (429 is "not processed"): safe to try again.
+    # Graph and the webhook throttle before processing (429 is "not processed"): safe to
+    # try again. (A 5xx may follow a send: see the in-doubt tests.)
     notify.cloud.faults.throttle(count=None, retry_after=0, route="/v1.0/users/*")
-    notify.cloud.faults.server_error(status=503, count=None, route="/teams/*")
+    notify.cloud.faults.throttle(count=None, retry_after=0, route="/teams/*")
     _finish(notify)
     notify.drain(limit=2)  # first attempt of each channel fails
     assert notify.mails() == [] and notify.cards() == []
     notify.cloud.faults.clear()
     notify.drain()
     assert len(notify.mails()) == 1 and len(notify.cards()) == 1
+
+
+def test_a_card_posted_then_answered_504_is_posted_once_and_marked_unknown(
+    notify: Notify,
+) -> None:
+    # The webhook has no idempotency key: a 5xx after the card went must not post it again.
+    notify.cloud.faults.after_processing(status=504, count=None, route="/teams/*")
+    run_id = _finish(notify)
+    notify.drain()
+    notify.cloud.faults.clear()
+    notify.harness.clock.advance(minutes=10)
+    notify.drain()
+    assert len(notify.cards()) == 1
+    assert notify.ledger.state(run_id, NotificationEvent.COMPLETED, Channel.TEAMS) == "unknown"
+    [completed] = [
+        n
+        for n in notify.inbox.list(notify.alice.id, unread_only=False, limit=5)[0]
+        if n.event is NotificationEvent.COMPLETED
+    ]
+    assert any(p.startswith("teams: delivery unknown") for p in completed.delivery_problems)
 
 
 def _email_state(notify: Notify, run_id: str) -> str | None:
@@ -134,14 +155,14 @@ def test_a_mail_refused_with_5xx_before_sending_is_not_resent_blindly(notify: No
 
 
 def test_after_the_last_attempt_the_failure_is_shown_to_the_user(notify: Notify) -> None:
-    notify.cloud.faults.server_error(status=503, count=None, route="/teams/*")
+    notify.cloud.faults.throttle(count=None, retry_after=0, route="/teams/*")
     run_id = _finish(notify)
     notify.drain()
     assert notify.cards() == [] and len(notify.mails()) == 1
     assert notify.ledger.state(run_id, NotificationEvent.COMPLETED, Channel.TEAMS) == "failed"
     items, _ = notify.inbox.list(notify.alice.id, unread_only=False, limit=5)
     completed = next(n for n in items if n.event is NotificationEvent.COMPLETED)
-    assert completed.delivery_problems == ("teams: Teams webhook answered 503",)
+    assert completed.delivery_problems == ("teams: Teams webhook answered 429",)
     deliveries = notify.harness.storage.table("NotificationDeliveries").get_entity(
         run_id, "completed~teams"
     )
