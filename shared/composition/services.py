@@ -95,8 +95,9 @@ def build_operations(base: Foundation, tenants: TenantStore) -> RunTypeDeps:
 def build_retention(base: Foundation) -> RunRetention:
     """Every table a run's data lives in, and the settings' policy."""
     storage, settings = base.storage, base.settings
+    runs = RunStore(storage.table(RUNS_TABLE))
     tables = RetentionStores(
-        runs=storage.table(RUNS_TABLE),
+        runs=runs,
         inbox=Inbox(storage.table(NOTIFICATIONS_TABLE)),
         deliveries=DeliveryLedger(
             storage.table(NOTIFICATION_DELIVERIES_TABLE),
@@ -113,8 +114,7 @@ def build_retention(base: Foundation) -> RunRetention:
         max_runs_per_invocation=settings.retention_max_runs_per_invocation,
     )
     # The hourly pass also backfills the run index of tenants whose runs predate it.
-    backfill = RunStore(tables.runs).backfill_index
-    return RunRetention(tables, policy, clock=base.clock, backfill_index=backfill)
+    return RunRetention(tables, policy, clock=base.clock, backfill_index=runs.backfill_index)
 
 
 def build_services(base: Foundation) -> Services:

@@ -30,6 +30,7 @@ from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 from shared.config import RUNS_TABLE
 from shared.errors import ConcurrentUpdate, StorageUnavailable
 from shared.persistence.errors import SDK_ERRORS, unavailable
+from shared.runs.expiry import ExpiredRun, RunPurge, expired_runs, purge_runs
 from shared.runs.identity import (
     LOCK_PREFIX,
     LOCK_RANGE,
@@ -117,6 +118,8 @@ class RunStorePort(Protocol):
     def remove_notice(self, tenant_id: str, run_id: str, event: str) -> None: ...
     def note_tenant(self, tenant_id: str) -> None: ...
     def tenants_with_runs(self) -> Iterator[str]: ...
+    def expired_runs(self, tenant_id: str, cutoff: datetime) -> Iterator[ExpiredRun]: ...
+    def purge_runs(self, runs: Sequence[ExpiredRun]) -> RunPurge: ...
 
 
 def _if_match(etag: str | None) -> dict[str, Any]:
@@ -465,6 +468,18 @@ class RunStore:
                 yield entity["RowKey"]
         except SDK_ERRORS as error:
             raise _unavailable(error) from error
+
+    # -- retention ------------------------------------------------------------------------
+
+    def expired_runs(self, tenant_id: str, cutoff: datetime) -> Iterator[ExpiredRun]:
+        """The tenant's completed runs created and finished before `cutoff`, oldest last
+        (a RowKey range; runs a lock still names are among them: the caller decides)."""
+        return expired_runs(self._table, tenant_id, cutoff)
+
+    def purge_runs(self, runs: Sequence[ExpiredRun]) -> RunPurge:
+        """Delete expired runs with their index rows, each run only if unchanged since it
+        was read (If-Match); those changed or gone are counted and left alone."""
+        return purge_runs(self._table, runs)
 
     def delete_lock(self, lock: ActiveLock) -> bool:
         """Remove a stale lock only if nobody touched it since it was read.

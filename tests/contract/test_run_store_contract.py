@@ -11,7 +11,7 @@ import pytest
 
 from shared.errors import ConcurrentUpdate
 from shared.runs import model
-from shared.runs.identity import new_run_id, outbox_row_key
+from shared.runs.identity import new_run_id, outbox_row_key, run_row_key
 from shared.runs.listing import RunFilter
 from shared.runs.model import Initiator, OperationRun, RunOutcome
 from shared.runs.store import LockHeld, RunStore
@@ -120,3 +120,47 @@ def test_listing_filters_newest_first(table: Any) -> None:
     assert [r.id for r in failed] == [older.id]
     first, cursor = store.list(TENANT, RunFilter(), limit=1)
     assert [r.id for r in first] == [newer.id] and cursor is not None
+
+
+def _ended(store: RunStore, identity: str, created: datetime, ended: datetime) -> OperationRun:
+    run = store.create_with_lock(_run(identity, created))
+    return store.end_own_run(model.finish(run, outcome=RunOutcome.SUCCEEDED, now=ended))
+
+
+def _keys_of(table: Any, run_id: str) -> list[str]:
+    """The RowKeys of a run's rows: its run row and its index rows (all end in its key)."""
+    mirrored = run_row_key(run_id)[len("run~") :]
+    rows = table.query_entities("PartitionKey eq @pk", parameters={"pk": TENANT})
+    return sorted(row["RowKey"] for row in rows if row["RowKey"].endswith(mirrored))
+
+
+def test_expired_runs_go_with_their_index_rows_only_if_unchanged(table: Any) -> None:
+    store = RunStore(table)
+    long_ago, cutoff = NOW - timedelta(days=40), NOW - timedelta(days=30)
+    old = _ended(store, "old", long_ago, long_ago)
+    touched = _ended(store, "touched", long_ago + timedelta(seconds=1), long_ago)
+    late = _ended(store, "late", long_ago + timedelta(seconds=2), NOW)  # finished recently
+    recent = _ended(store, "recent", NOW, NOW)
+    active = store.create_with_lock(_run("active", long_ago + timedelta(seconds=3)))
+
+    expired = list(store.expired_runs(TENANT, cutoff))
+    assert [run.run_id for run in expired] == [touched.id, old.id]  # newest first
+    assert len(_keys_of(table, old.id)) == 4  # the run row and its 3 index rows
+    store.replace(store.get(TENANT, touched.id))  # type: ignore[arg-type]  # written meanwhile
+
+    purged = store.purge_runs(expired)
+
+    assert [run.run_id for run in purged.deleted] == [old.id] and purged.changed == 1
+    assert _keys_of(table, old.id) == []
+    assert len(_keys_of(table, touched.id)) == 4
+    for kept in (touched, late, recent, active):
+        assert store.get(TENANT, kept.id) is not None
+    # A retried purge: a run gone already is fine (the SDK's delete ignores a 404), a
+    # changed one is still left alone.
+    again = store.purge_runs(expired)
+    assert [run.run_id for run in again.deleted] == [old.id] and again.changed == 1
+    assert store.get(TENANT, touched.id) is not None
+    fresh = list(store.expired_runs(TENANT, cutoff))
+    assert [run.run_id for run in fresh] == [touched.id]
+    final = store.purge_runs(fresh)
+    assert final.deleted == fresh and final.transactions == 1 and _keys_of(table, touched.id) == []

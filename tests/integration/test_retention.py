@@ -25,8 +25,8 @@ from shared.retention import (
     RetentionPolicy,
     RetentionStores,
     RunRetention,
-    older_runs_range,
 )
+from shared.runs.expiry import older_runs_range
 from shared.runs.identity import lock_row_key, new_run_id, run_id_floor, run_row_key
 from shared.runs.model import RunStatus
 from tests.integration.conftest import ALICE, Harness
@@ -39,7 +39,7 @@ RETAIN = timedelta(days=30)
 def _retention(h: Harness, **policy: Any) -> RunRetention:
     s = h.storage
     tables = RetentionStores(
-        runs=h.table,
+        runs=h.store,
         inbox=Inbox(s.table(NOTIFICATIONS_TABLE)),
         deliveries=DeliveryLedger(
             s.table(NOTIFICATION_DELIVERIES_TABLE), lease=timedelta(minutes=5)
