@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 import httpx
 
+from shared.composition.graph_tuning import graph_tuning
+from shared.composition.root import Foundation
 from shared.config import (
     NOTIFICATION_DELIVERIES_TABLE,
     NOTIFICATION_PREFERENCES_TABLE,
@@ -25,7 +27,6 @@ from shared.notifications.ledger import DeliveryLedger
 from shared.notifications.message import Channel
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 from shared.notifications.worker import NotificationWorker, RetrySchedule
-from shared.persistence.clients import StorageClients
 from shared.runs.model import OperationRun
 from shared.runs.run_types import Registry
 from shared.runs.store import RunStore
@@ -47,6 +48,7 @@ class NotificationServices:
 
 def external_channels(settings: Settings) -> dict[Channel, ExternalChannel]:
     """The channels this deployment has configured; the others never fire."""
+    tuning = graph_tuning()
     channels: dict[Channel, ExternalChannel] = {}
     if settings.notify_mail_sender and settings.notify_mail_client_id:
         graph = GraphClient(
@@ -57,7 +59,10 @@ def external_channels(settings: Settings) -> dict[Channel, ExternalChannel]:
                 authority_base_url=settings.graph_authority_base_url,
                 graph_base_url=settings.graph_base_url,
                 ca_bundle=settings.graph_ca_bundle,
-            )
+            ),
+            apps=tuning.apps,
+            retry=tuning.retry,
+            sleep=tuning.sleep,
         )
         channels[Channel.EMAIL] = EmailChannel(graph, settings.notify_mail_sender)
     if settings.notify_teams_webhook_url:
@@ -67,8 +72,7 @@ def external_channels(settings: Settings) -> dict[Channel, ExternalChannel]:
 
 
 def build_notifications(
-    settings: Settings,
-    storage: StorageClients,
+    base: Foundation,
     *,
     runs: RunStore,
     tenants: TenantStore,
@@ -76,14 +80,15 @@ def build_notifications(
     view_url: Callable[[OperationRun], str],
     clock: Callable[[], datetime],
 ) -> NotificationServices:
-    queue = storage.queue(NOTIFICATIONS_QUEUE)
+    settings = base.settings
+    queue = base.queue(NOTIFICATIONS_QUEUE)
     channels = external_channels(settings)
     preferences = PreferenceStore(
-        storage.table(NOTIFICATION_PREFERENCES_TABLE),
+        base.table(NOTIFICATION_PREFERENCES_TABLE),
         ChannelPlan.parse(settings.notify_queued_channels, settings.notify_completed_channels),
         frozenset({Channel.IN_APP, *channels}),
     )
-    inbox = Inbox(storage.table(NOTIFICATIONS_TABLE))
+    inbox = Inbox(base.table(NOTIFICATIONS_TABLE))
     worker = NotificationWorker(
         runs=runs,
         tenants=tenants,
@@ -91,7 +96,7 @@ def build_notifications(
         preferences=preferences,
         inbox=inbox,
         ledger=DeliveryLedger(
-            storage.table(NOTIFICATION_DELIVERIES_TABLE),
+            base.table(NOTIFICATION_DELIVERIES_TABLE),
             lease=timedelta(seconds=settings.notify_send_lease_seconds),
         ),
         channels=channels,
@@ -101,6 +106,7 @@ def build_notifications(
         schedule=RetrySchedule(
             max_attempts=settings.notify_max_attempts,
             base_seconds=settings.notify_retry_base_seconds,
+            cap_seconds=settings.notify_retry_cap_seconds,
         ),
     )
     return NotificationServices(QueueNotifications(queue), worker, inbox, preferences, channels)

@@ -8,7 +8,7 @@ Tests replace parts with `override(...)` rather than wiring services by hand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -21,6 +21,9 @@ from shared.persistence.clients import StorageClients, identity_endpoints
 
 if TYPE_CHECKING:
     import httpx
+    from azure.data.tables import TableClient
+    from azure.storage.blob import ContainerClient
+    from azure.storage.queue import QueueClient
 
     from shared.runs.dispatch import Dispatcher
     from shared.runs.run_types import Registry
@@ -43,6 +46,14 @@ class Overrides:
     graph_transport: httpx.BaseTransport | None = None
     # The run types (default: the catalogue, with diagnostics if the settings say so).
     registry: Registry | None = None
+    # Private table, queue and container names by their deployed name (default: none), so
+    # a test's rows and messages never meet another test's.
+    renames: Mapping[str, str] | None = None
+    # (How Graph clients retry, wait and cache tokens is overridden on the full side, in
+    # shared.composition.graph_tuning: the read side, which imports this module, must not
+    # reach Graph even through a type.)
+    # How the run outbox runs its hand-off after the commit (default: in the background).
+    outbox_run_after: Callable[[Callable[[], None]], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,18 @@ class Foundation:
     storage: StorageClients
     clock: Callable[[], datetime]
     overrides: Overrides
+
+    def _name(self, name: str) -> str:
+        return (self.overrides.renames or {}).get(name, name)
+
+    def table(self, name: str) -> TableClient:
+        return self.storage.table(self._name(name))
+
+    def queue(self, name: str) -> QueueClient:
+        return self.storage.queue(self._name(name))
+
+    def container(self, name: str) -> ContainerClient:
+        return self.storage.container(self._name(name))
 
 
 def storage_from_settings(settings: Settings) -> StorageClients:

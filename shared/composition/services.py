@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from shared.backups.store import BackupStore
+from shared.composition.graph_tuning import graph_tuning
 from shared.composition.notifications import NotificationServices, build_notifications
 from shared.composition.root import Foundation, foundation, on_reset
 from shared.config import (
@@ -39,7 +40,7 @@ from shared.restore.ledger import RestoreLedger
 from shared.retention import RetentionPolicy, RetentionStores, RunRetention
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.links import Links
-from shared.runs.outbox import Outbox
+from shared.runs.outbox import Outbox, in_background
 from shared.runs.run_types import Registry
 from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore
@@ -70,43 +71,46 @@ class Services:
 
 def build_operations(base: Foundation, tenants: TenantStore) -> RunTypeDeps:
     """The Intune run types: Graph per managed tenant (its Tenants row) and their stores."""
-    storage = base.storage
+    overrides, tuning = base.overrides, graph_tuning()
     graph = GraphAccess(
         tenants,
         GraphEndpoints.from_settings(base.settings),
-        transport=base.overrides.graph_transport,
+        apps=tuning.apps,
+        retry=tuning.retry,
+        sleep=tuning.sleep,
+        transport=overrides.graph_transport,
     )
     return RunTypeDeps(
         graph=graph,
-        groups=EntraGroupsStore(storage.table(ENTRA_GROUPS_TABLE)),
+        groups=EntraGroupsStore(base.table(ENTRA_GROUPS_TABLE)),
         inventory=PolicyInventoryStore(
-            storage.table(POLICY_INVENTORY_TABLE),
-            JsonBlobs(storage.container(POLICY_PAYLOADS_CONTAINER)),
+            base.table(POLICY_INVENTORY_TABLE),
+            JsonBlobs(base.container(POLICY_PAYLOADS_CONTAINER)),
         ),
         backups=BackupStore(
-            storage.table(BACKUP_SETS_TABLE),
-            JsonBlobs(storage.container(BACKUP_PAYLOADS_CONTAINER)),
+            base.table(BACKUP_SETS_TABLE),
+            JsonBlobs(base.container(BACKUP_PAYLOADS_CONTAINER)),
         ),
-        ledger=RestoreLedger(storage.table(RESTORE_LEDGER_TABLE)),
+        ledger=RestoreLedger(base.table(RESTORE_LEDGER_TABLE)),
         clock=base.clock,
     )
 
 
 def build_retention(base: Foundation) -> RunRetention:
     """Every table a run's data lives in, and the settings' policy."""
-    storage, settings = base.storage, base.settings
-    runs = RunStore(storage.table(RUNS_TABLE))
+    settings = base.settings
+    runs = RunStore(base.table(RUNS_TABLE))
     tables = RetentionStores(
         runs=runs,
-        inbox=Inbox(storage.table(NOTIFICATIONS_TABLE)),
+        inbox=Inbox(base.table(NOTIFICATIONS_TABLE)),
         deliveries=DeliveryLedger(
-            storage.table(NOTIFICATION_DELIVERIES_TABLE),
+            base.table(NOTIFICATION_DELIVERIES_TABLE),
             lease=timedelta(seconds=settings.notify_send_lease_seconds),
         ),
-        restore_ledger=RestoreLedger(storage.table(RESTORE_LEDGER_TABLE)),
+        restore_ledger=RestoreLedger(base.table(RESTORE_LEDGER_TABLE)),
         backups=BackupStore(
-            storage.table(BACKUP_SETS_TABLE),
-            JsonBlobs(storage.container(BACKUP_PAYLOADS_CONTAINER)),
+            base.table(BACKUP_SETS_TABLE),
+            JsonBlobs(base.container(BACKUP_PAYLOADS_CONTAINER)),
         ),
     )
     policy = RetentionPolicy(
@@ -120,16 +124,15 @@ def build_retention(base: Foundation) -> RunRetention:
 def build_services(base: Foundation) -> Services:
     settings, storage, overrides = base.settings, base.storage, base.overrides
     configure_telemetry(settings)  # OpenTelemetry only if App Insights is configured
-    tenants = TenantStore(storage.table(TENANTS_TABLE))
+    tenants = TenantStore(base.table(TENANTS_TABLE))
     operations = build_operations(base, tenants)
     registry = overrides.registry or build_registry(
         include_diagnostics=settings.enable_diagnostic_run_types, deps=operations
     )
-    store = RunStore(storage.table(RUNS_TABLE))
+    store = RunStore(base.table(RUNS_TABLE))
     links = Links(settings.public_base_url)
     notifications = build_notifications(
-        settings,
-        storage,
+        base,
         runs=store,
         tenants=tenants,
         registry=registry,
@@ -138,13 +141,15 @@ def build_services(base: Foundation) -> Services:
     )
     runs = RunService(
         store,
-        overrides.dispatcher or QueueDispatcher(storage.queue(RUNS_QUEUE)),
+        overrides.dispatcher or QueueDispatcher(base.queue(RUNS_QUEUE)),
         registry,
         lease=settings.run_lease,
         stale_queued_after=settings.stale_queued_after,
         events=RunMetricsEvents(),
         # Queued and finished notices are committed with the run, then queued, never inline.
-        outbox=Outbox(store, notifications.emitter),
+        outbox=Outbox(
+            store, notifications.emitter, run_after=overrides.outbox_run_after or in_background
+        ),
         dispatch=DispatchPolicy(
             redispatch_after=settings.redispatch_after,
             lost_after=settings.dispatch_lost_after,

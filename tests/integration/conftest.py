@@ -135,20 +135,29 @@ def registry() -> Registry:
 
 
 @pytest.fixture
+def harness_settings() -> Settings:
+    """The settings the harness builds its services with; a folder adds its own."""
+    return Settings(
+        run_lease_seconds=int(LEASE.total_seconds()),
+        run_stale_queued_seconds=int(STALE_QUEUED.total_seconds()),
+        run_progress_min_interval_seconds=0.0,
+    )
+
+
+@pytest.fixture
 def harness(
-    storage: StorageClients, tenant_id: str, unique_name: str, registry: Registry
+    storage: StorageClients,
+    tenant_id: str,
+    unique_name: str,
+    registry: Registry,
+    harness_settings: Settings,
 ) -> Iterator[Harness]:
     table = storage.table(RUNS_TABLE)
     queue = storage.queue(unique_name)
     queue.create_queue()
     clock = Clock()
-    settings = Settings(
-        run_lease_seconds=int(LEASE.total_seconds()),
-        run_stale_queued_seconds=int(STALE_QUEUED.total_seconds()),
-        run_progress_min_interval_seconds=0.0,
-    )
     with root.override(
-        settings=settings,
+        settings=harness_settings,
         storage=storage,
         clock=clock,
         dispatcher=QueueDispatcher(queue),
