@@ -39,6 +39,7 @@ class NotificationServices:
     worker: NotificationWorker
     inbox: Inbox
     preferences: PreferenceStore
+    ledger: DeliveryLedger
     channels: dict[Channel, ExternalChannel]
 
     def close(self) -> None:
@@ -89,16 +90,17 @@ def build_notifications(
         frozenset({Channel.IN_APP, *channels}),
     )
     inbox = Inbox(base.table(NOTIFICATIONS_TABLE))
+    ledger = DeliveryLedger(
+        base.table(NOTIFICATION_DELIVERIES_TABLE),
+        lease=timedelta(seconds=settings.notify_send_lease_seconds),
+    )
     worker = NotificationWorker(
         runs=runs,
         tenants=tenants,
         registry=registry,
         preferences=preferences,
         inbox=inbox,
-        ledger=DeliveryLedger(
-            base.table(NOTIFICATION_DELIVERIES_TABLE),
-            lease=timedelta(seconds=settings.notify_send_lease_seconds),
-        ),
+        ledger=ledger,
         channels=channels,
         retry_queue=queue,
         view_url=view_url,
@@ -109,4 +111,6 @@ def build_notifications(
             cap_seconds=settings.notify_retry_cap_seconds,
         ),
     )
-    return NotificationServices(QueueNotifications(queue), worker, inbox, preferences, channels)
+    return NotificationServices(
+        QueueNotifications(queue), worker, inbox, preferences, ledger, channels
+    )

@@ -1,13 +1,12 @@
-"""Notifications wired to Azurite and the local Entra/Graph (sendMail captured, Teams sink)."""
+"""Notifications from the composition root over Azurite and the local Entra/Graph (sendMail
+captured, Teams sink), with a private queue and retries at once."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 
-import httpx
 import pytest
 from azure.storage.queue import QueueClient
 
@@ -17,19 +16,19 @@ from localcloud.seed import (
     CONTOSO_GRAPH_CLIENT_SECRET,
     CONTOSO_TENANT_ID,
 )
-from shared.graph import GraphClient, GraphCredentials, MsalApps, RetryPolicy
-from shared.graph.tls import verify_for
-from shared.notifications.channels import EmailChannel, TeamsChannel
-from shared.notifications.emitter import QueueNotifications
+from shared.composition import root
+from shared.composition.graph_tuning import GraphTuning, override_graph
+from shared.composition.services import services
+from shared.config import NOTIFICATIONS_QUEUE, Settings
+from shared.graph import MsalApps, RetryPolicy
 from shared.notifications.inbox import Inbox
 from shared.notifications.ledger import DeliveryLedger
-from shared.notifications.message import Channel
-from shared.notifications.preferences import ChannelPlan, PreferenceStore
-from shared.notifications.worker import NotificationWorker, RetrySchedule
+from shared.notifications.preferences import PreferenceStore
+from shared.notifications.worker import NotificationWorker
 from shared.persistence.clients import StorageClients
 from shared.runs.model import Initiator
-from shared.runs.outbox import Outbox, inline
-from shared.tenants import ManagedTenant, TenantStore
+from shared.runs.outbox import inline
+from shared.tenants import ManagedTenant
 from tests.integration.conftest import Harness
 from tests.integration.localcloud.conftest import (  # noqa: F401 - fixtures
     clean_cloud,
@@ -74,67 +73,87 @@ class Notify:
 
 
 @pytest.fixture
-def notify(
-    harness: Harness,
+def harness_settings(
+    harness_settings: Settings,
     cloud: LocalCloud,  # noqa: F811 - the imported fixture
-    storage: StorageClients,
     unique_name: str,
-) -> Iterator[Notify]:
+) -> Settings:
+    """Mail through the local cloud's Graph as the demo tenant's app, Teams to this test's
+    webhook, and retries at once: a test sees every attempt without waiting."""
+    return harness_settings.model_copy(
+        update={
+            "public_base_url": "https://portal.test",
+            "graph_authority_base_url": cloud.base_url,
+            "graph_base_url": cloud.graph_base_url,
+            "graph_ca_bundle": str(cloud.ca_path),
+            "notify_mail_sender": SENDER,
+            "notify_mail_tenant_id": CONTOSO_TENANT_ID,
+            "notify_mail_client_id": CONTOSO_GRAPH_CLIENT_ID,
+            "notify_mail_client_secret": CONTOSO_GRAPH_CLIENT_SECRET,
+            "notify_teams_webhook_url": cloud.teams_webhook_url(unique_name),
+            "notify_max_attempts": MAX_ATTEMPTS,
+            "notify_retry_base_seconds": 0.0,
+            "notify_retry_cap_seconds": 0.0,
+        }
+    )
+
+
+@pytest.fixture
+def notify_root(storage: StorageClients, unique_name: str) -> Iterator[QueueClient]:
+    """A private notifications queue, notices handed on inline (tests see them at once),
+    fast Graph retries without sleeping and a fresh msal registry, for the services the
+    harness then builds through the root."""
     queue = storage.queue(unique_name + "n")
     queue.create_queue()
     storage.provision(
         tables=("Notifications", "NotificationDeliveries", "NotificationPreferences", "Tenants"),
         queues=(),
     )
-    # The run service's outbox hands notices to our queue, inline so tests see them at once.
-    harness.service._outbox = Outbox(harness.store, QueueNotifications(queue), run_after=inline)
-    TenantStore(storage.table("Tenants")).upsert(ManagedTenant(harness.tenant_id, "Contoso <Ltd>"))
     apps = MsalApps()
-    graph = GraphClient(
-        GraphCredentials(
-            tenant_id=CONTOSO_TENANT_ID,
-            client_id=CONTOSO_GRAPH_CLIENT_ID,
-            client_secret=CONTOSO_GRAPH_CLIENT_SECRET,
-            authority_base_url=cloud.base_url,
-            graph_base_url=cloud.graph_base_url,
-            ca_bundle=str(cloud.ca_path),
-        ),
-        apps=apps,
+    tuning = GraphTuning(
         retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.02),
+        apps=apps,
         sleep=lambda _: None,
     )
-    http = httpx.Client(verify=verify_for(str(cloud.ca_path)), timeout=5)
-    webhook = unique_name
-    inbox = Inbox(storage.table("Notifications"))
-    ledger = DeliveryLedger(storage.table("NotificationDeliveries"), lease=timedelta(minutes=5))
-    preferences = PreferenceStore(
-        storage.table("NotificationPreferences"),
-        ChannelPlan.parse("in_app", "in_app,email,teams"),
-        frozenset(Channel),
-    )
-    worker = NotificationWorker(
-        runs=harness.store,
-        tenants=TenantStore(storage.table("Tenants")),
-        registry=harness.registry,
-        preferences=preferences,
-        inbox=inbox,
-        ledger=ledger,
-        channels={
-            Channel.EMAIL: EmailChannel(graph, SENDER),
-            Channel.TEAMS: TeamsChannel(cloud.teams_webhook_url(webhook), http),
-        },
-        retry_queue=queue,
-        view_url=lambda run: (
-            f"https://portal.test/monitoring/#/tenants/{run.tenant_id}/runs/{run.id}"
-        ),
-        clock=harness.clock,
-        schedule=RetrySchedule(max_attempts=MAX_ATTEMPTS, base_seconds=0.0, cap_seconds=0.0),
-    )
+    try:
+        with (
+            root.override(renames={NOTIFICATIONS_QUEUE: queue.queue_name}, outbox_run_after=inline),
+            override_graph(tuning),
+        ):
+            yield queue
+    finally:
+        apps.close()
+        queue.delete_queue()
+
+
+@pytest.fixture
+def harness(notify_root: QueueClient, harness: Harness) -> Harness:
+    """The shared harness, built inside notify_root's overrides (hence requested first)."""
+    return harness
+
+
+@pytest.fixture
+def notify(
+    harness: Harness,
+    notify_root: QueueClient,
+    cloud: LocalCloud,  # noqa: F811 - the imported fixture
+    unique_name: str,
+) -> Notify:
+    built = services()
+    built.tenants.upsert(ManagedTenant(harness.tenant_id, "Contoso <Ltd>"))
+    notices = built.notifications
     # Fresh people per test: a user's inbox is one partition shared by every test otherwise.
     alice = Initiator(id=str(uuid.uuid4()), name="Alice", email="alice@x.test")
     bob = Initiator(id=str(uuid.uuid4()), name="Bob", email="bob@x.test")
-    yield Notify(harness, cloud, queue, worker, inbox, ledger, preferences, webhook, alice, bob)
-    http.close()
-    graph.close()
-    apps.close()
-    queue.delete_queue()
+    return Notify(
+        harness,
+        cloud,
+        notify_root,
+        notices.worker,
+        notices.inbox,
+        notices.ledger,
+        notices.preferences,
+        unique_name,
+        alice,
+        bob,
+    )
