@@ -119,7 +119,6 @@ class Settings(BaseSettings):
     # A delivery claim older than this is presumed dead (its worker crashed mid-send).
     notify_send_lease_seconds: int = Field(default=300, ge=5)
     notify_retry_base_seconds: float = Field(default=30.0, ge=0)
-    notify_retry_cap_seconds: float = Field(default=3600.0, ge=0)
     # Retention: completed runs older than this are purged by the retention timer.
     run_retention_days: int = Field(default=90, ge=1)
     retention_max_runs_per_invocation: int = Field(default=2000, ge=1)

@@ -108,7 +108,6 @@ def build_notifications(
         schedule=RetrySchedule(
             max_attempts=settings.notify_max_attempts,
             base_seconds=settings.notify_retry_base_seconds,
-            cap_seconds=settings.notify_retry_cap_seconds,
         ),
     )
     return NotificationServices(

@@ -93,7 +93,6 @@ def harness_settings(
             "notify_teams_webhook_url": cloud.teams_webhook_url(unique_name),
             "notify_max_attempts": MAX_ATTEMPTS,
             "notify_retry_base_seconds": 0.0,
-            "notify_retry_cap_seconds": 0.0,
         }
     )
 
