@@ -79,15 +79,15 @@ def build_api_services(base: Foundation) -> ApiServices:
         ca_bundle=settings.graph_ca_bundle,
     )
     members = MembershipStore(
-        storage.table(TENANT_MEMBERS_TABLE),
-        storage.table(MEMBER_TENANTS_TABLE),
+        base.table(TENANT_MEMBERS_TABLE),
+        base.table(MEMBER_TENANTS_TABLE),
         ttl=settings.membership_cache_seconds,
     )
     authenticator = Authenticator(
         validator, trust_app_service_principal=settings.trust_app_service_principal
     )
     runs = RunService(
-        RunStore(storage.table(RUNS_TABLE)),
+        RunStore(base.table(RUNS_TABLE)),
         ReadOnlyDispatch(),
         Registry(),
         lease=settings.run_lease,
@@ -101,17 +101,17 @@ def build_api_services(base: Foundation) -> ApiServices:
         members=members,
         runs=runs,
         links=Links(settings.public_base_url),
-        groups=EntraGroupsStore(storage.table(ENTRA_GROUPS_TABLE)),
+        groups=EntraGroupsStore(base.table(ENTRA_GROUPS_TABLE)),
         backups=BackupStore(
-            storage.table(BACKUP_SETS_TABLE),
-            JsonBlobs(storage.container(BACKUP_PAYLOADS_CONTAINER)),
+            base.table(BACKUP_SETS_TABLE),
+            JsonBlobs(base.container(BACKUP_PAYLOADS_CONTAINER)),
         ),
         writes=WriteGuard.for_origins(
             [settings.public_base_url, *settings.allowed_origins.split(",")]
         ),
         monitor=Monitor(
-            storage.table(RUNS_TABLE),
-            QueueStatusStore(storage.table(QUEUE_HEALTH_TABLE)),
+            base.table(RUNS_TABLE),
+            QueueStatusStore(base.table(QUEUE_HEALTH_TABLE)),
             clock=base.clock,
         ),
     )
