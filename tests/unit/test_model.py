@@ -10,7 +10,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
 
 
-def queued() -> model.OperationRun:
+def queued(input_summary: str = "") -> model.OperationRun:
     return model.new_run(
         run_id="01J0000000000000000000000A",
         tenant_id="t",
@@ -19,6 +19,7 @@ def queued() -> model.OperationRun:
         identity_hash="h",
         initiator=Initiator(id="u", name="U"),
         now=NOW,
+        input_summary=input_summary,
     )
 
 

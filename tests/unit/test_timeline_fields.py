@@ -1,26 +1,15 @@
 """What the run keeps for its timeline: every claim's time (bounded) and the cancel request."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from shared.runs import model
-from shared.runs.model import Initiator
 from shared.runs.rows import run_from_entity, run_to_entity
-
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-LEASE = timedelta(minutes=10)
+from tests.unit.test_model import LEASE, NOW
+from tests.unit.test_model import queued as queued_run
 
 
 def queued() -> model.OperationRun:
-    return model.new_run(
-        run_id="01J0000000000000000000000A",
-        tenant_id="t",
-        run_type="x",
-        inputs={},
-        identity_hash="h",
-        initiator=Initiator(id="u", name="U"),
-        now=NOW,
-        input_summary="nightly · 3 items",
-    )
+    return queued_run(input_summary="nightly · 3 items")
 
 
 def test_each_claim_is_remembered_newest_twenty_only() -> None:
