@@ -42,7 +42,8 @@ def principal_claims(encoded: str) -> dict[str, Any]:
         raise Unauthenticated("the client principal header is too long")
     try:
         data = json.loads(base64.b64decode(encoded, validate=False))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        # RecursionError: JSON nested deeper than the interpreter allows (a 401, not a 500).
         raise Unauthenticated("the client principal header is not base64 JSON") from None
     items = data.get("claims") if isinstance(data, dict) else None
     if not isinstance(items, list):
