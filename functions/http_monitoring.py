@@ -15,7 +15,9 @@ def monitoring_page(req: func.HttpRequest) -> func.HttpResponse:
     path = req.route_params.get("path") or ""
     if not path and not req.url.split("?", 1)[0].endswith("/"):
         # /monitoring -> /monitoring/ so the page's relative asset URLs resolve.
-        return func.HttpResponse(status_code=301, headers={"Location": "/monitoring/"})
+        return func.HttpResponse(
+            status_code=301, headers={**SECURITY_HEADERS, "Location": "/monitoring/"}
+        )
     file = lookup(path)
     if file is None:
         return func.HttpResponse(

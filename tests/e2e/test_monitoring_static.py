@@ -47,6 +47,9 @@ def test_monitoring_without_a_slash_redirects_permanently(stack: Stack) -> None:
     with stack.client() as http:
         reply = http.get("/monitoring")
     assert reply.status_code == 301 and reply.headers["location"] == "/monitoring/"
+    # Every answer of the page carries its security headers, the redirect too.
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in reply.headers["content-security-policy"]
 
 
 @pytest.mark.parametrize(
