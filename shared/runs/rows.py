@@ -11,7 +11,12 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.persistence.tables import MAX_PROPERTY_BYTES, check_property_size, stored_bytes
+from shared.persistence.tables import (
+    MAX_PROPERTY_BYTES,
+    check_property_size,
+    etag_of,
+    stored_bytes,
+)
 from shared.runs.identity import run_id_from_row_key, run_row_key
 from shared.runs.model import Failure, Initiator, OperationRun, RunOutcome, RunStatus
 
@@ -147,7 +152,6 @@ def parse_datetime(value: Any) -> datetime | None:
 
 
 def run_from_entity(entity: Any) -> OperationRun:
-    metadata = getattr(entity, "metadata", {}) or {}
     created = parse_datetime(entity["CreatedAt"])
     updated = parse_datetime(entity["UpdatedAt"])
     assert created is not None and updated is not None  # noqa: S101 - written on every row
@@ -181,5 +185,5 @@ def run_from_entity(entity: Any) -> OperationRun:
         dispatched_at=parse_datetime(entity.get("DispatchedAt")),
         dispatch_count=int(entity.get("DispatchCount", 0)),
         claim_token=entity.get("ClaimToken") or None,
-        etag=metadata.get("etag"),
+        etag=etag_of(entity),
     )

@@ -30,6 +30,7 @@ from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 from shared.config import RUNS_TABLE
 from shared.errors import ConcurrentUpdate, StorageUnavailable
 from shared.persistence.errors import SDK_ERRORS, unavailable
+from shared.persistence.tables import etag_of
 from shared.runs.expiry import ExpiredRun, RunPurge, expired_runs, purge_runs
 from shared.runs.identity import (
     LOCK_PREFIX,
@@ -426,7 +427,7 @@ class RunStore:
                     run_id=e["RunId"],
                     event=e["Event"],
                     created_at=_aware(e["CreatedAt"]),
-                    etag=(getattr(e, "metadata", {}) or {}).get("etag"),
+                    etag=etag_of(e),
                 )
                 for e in entities
             ]
@@ -502,12 +503,11 @@ class RunStore:
 
     @staticmethod
     def _lock_from_entity(entity: Any) -> ActiveLock:
-        metadata = getattr(entity, "metadata", {}) or {}
         return ActiveLock(
             tenant_id=entity["PartitionKey"],
             identity_hash=entity["RowKey"][len(LOCK_PREFIX) :],
             run_id=entity["RunId"],
-            etag=metadata.get("etag"),
+            etag=etag_of(entity),
         )
 
 
