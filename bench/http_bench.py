@@ -3,7 +3,7 @@ storage floor, measured in one run.
 
 A private Azurite, a LocalCloud (Entra tokens, JWKS) and a DevHost serving the real
 function_app with queue workers off (runs stay queued), set up as tests/e2e does
-(devstack.stack.running_stack). Then, interleaving ours and the floor so drift hits both:
+(devstack.stack.standalone_stack). Then, interleaving ours and the floor so drift hits both:
   start: POST /api/tenants/{t}/operations (distinct diagnostics.noop labels), sequential
          vs one 2-entity entity-group transaction + one queue send with the SDKs
   list:  GET /api/tenants/{t}/operations?limit=50 vs one raw 50-row page query
@@ -27,9 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from bench.runs_bench import fill_partition, interleave, raw_start_floor, report, timed
-from devstack.azurite import start_azurite
-from devstack.stack import Stack, running_stack
-from localcloud import LocalCloud
+from devstack.stack import Stack, standalone_stack
 from shared.auth.membership import Role
 from shared.config import RUNS_TABLE
 from shared.runs.identity import RUN_RANGE
@@ -105,14 +103,8 @@ def main() -> None:
 
         http_server._Handler.disable_nagle_algorithm = True
 
-    azurite = start_azurite()
-    cloud = LocalCloud.start()
-    try:
-        with running_stack(azurite, cloud, workers=False) as stack:
-            run(stack, args)
-    finally:
-        cloud.stop()
-        azurite.stop()
+    with standalone_stack() as stack:
+        run(stack, args)
 
 
 def run(stack: Stack, args: argparse.Namespace) -> None:

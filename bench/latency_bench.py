@@ -18,9 +18,7 @@ import statistics
 import time
 
 from bench.http_bench import Clients
-from devstack.azurite import start_azurite
-from devstack.stack import Stack, running_stack
-from localcloud import LocalCloud
+from devstack.stack import Stack, standalone_stack
 from shared.auth.membership import Role
 from shared.composition.services import services
 from shared.config import APP_ROOT
@@ -68,14 +66,8 @@ def main() -> None:
     args = parser.parse_args()
     host = json.loads((APP_ROOT / "host.json").read_text(encoding="utf-8"))
     polling = host["extensions"]["queues"].get("maxPollingInterval", "(default)")
-    azurite = start_azurite()
-    cloud = LocalCloud.start()
-    try:
-        with running_stack(azurite, cloud, workers=True) as stack:
-            waits = measure(stack, args.runs, args.gap)
-    finally:
-        cloud.stop()
-        azurite.stop()
+    with standalone_stack(workers=True) as stack:
+        waits = measure(stack, args.runs, args.gap)
     p50, p95 = statistics.median(waits), percentile(waits, 0.95)
     print(
         f"start-to-running over {len(waits)} runs (host.json maxPollingInterval {polling}, "

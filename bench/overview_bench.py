@@ -20,9 +20,7 @@ from datetime import UTC, datetime, timedelta
 from azure.data.tables import TableClient
 
 from bench.runs_bench import fill_partition, interleave
-from devstack.azurite import start_azurite
-from devstack.stack import Stack, running_stack
-from localcloud import LocalCloud
+from devstack.stack import Stack, standalone_stack
 from shared.auth.membership import Role
 from shared.composition.reads import api_services
 from shared.config import RUNS_TABLE
@@ -73,14 +71,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40, help="runs per tenant in the week")
     parser.add_argument("--rounds", type=int, default=40, help="interleaved rounds per mode")
     args = parser.parse_args()
-    azurite = start_azurite()
-    cloud = LocalCloud.start()
-    try:
-        with running_stack(azurite, cloud, workers=False) as stack:
-            run(stack, args)
-    finally:
-        cloud.stop()
-        azurite.stop()
+    with standalone_stack() as stack:
+        run(stack, args)
 
 
 def run(stack: Stack, args: argparse.Namespace) -> None:

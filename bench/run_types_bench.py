@@ -24,9 +24,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from devstack.azurite import start_azurite
-from devstack.stack import running_stack
-from localcloud import LocalCloud
+from devstack.stack import standalone_stack
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID
 from shared.backups.store import BackupStore
 from shared.composition.services import services
@@ -122,14 +120,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="runs per type, tenant and mode")
     args = parser.parse_args()
-    azurite = start_azurite()
-    cloud = LocalCloud.start()
-    try:
-        with running_stack(azurite, cloud, workers=False):
-            measure(args.rounds)
-    finally:
-        cloud.stop()
-        azurite.stop()
+    with standalone_stack():
+        measure(args.rounds)
 
 
 def measure(rounds: int) -> None:

@@ -146,6 +146,20 @@ def running_stack(
 
 
 @contextmanager
+def standalone_stack(*, workers: bool = False) -> Iterator[Stack]:
+    """`running_stack` on an Azurite and a LocalCloud of its own, both stopped on exit:
+    for the HTTP benchmarks, which run outside pytest's session fixtures."""
+    azurite = start_azurite()
+    cloud = LocalCloud.start()
+    try:
+        with running_stack(azurite, cloud, workers=workers) as stack:
+            yield stack
+    finally:
+        cloud.stop()
+        azurite.stop()
+
+
+@contextmanager
 def _seeded_host(
     storage: StorageClients, cloud: LocalCloud, port: int, *, workers: bool, easy_auth: bool
 ) -> Iterator[Stack]:
