@@ -7,16 +7,27 @@ regenerated when a limit or a per-run cost changes:
     python -m bench.capacity_model              # the markdown table
     python -m bench.capacity_model --policies 1500 --run-seconds 120
 
-Limits come from Microsoft's published targets (named beside each constant); per-run costs
-come from the run core as built (docs/capacity.md, "What one run costs"). A break point is
-a start rate: runs per second that, sustained, reach the limit.
+Limits come from Microsoft's published targets (named beside each constant) and host.json;
+per-run costs come from the run core as built (docs/capacity.md, "What one run costs"). A
+break point is a start rate: runs per second that, sustained, reach the limit.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devhost.host_config import HostConfig
+
+HOST_JSON = Path(__file__).resolve().parent.parent / "host.json"
+
+
+def _queue_slots_per_instance() -> int:
+    """Queue deliveries one instance runs at once, as host.json configures the trigger."""
+    queues = HostConfig.load(HOST_JSON).queues
+    return queues.batch_size + queues.new_batch_threshold
 
 
 @dataclass(frozen=True)
@@ -28,10 +39,10 @@ class Limits:
     # Queue Storage: one queue processes up to 2,000 messages/s (1 KiB messages).
     queue_messages_per_s: float = 2_000
     # Flex Consumption: maximumInstanceCount 40-1,000 (default 100); per instance the queue
-    # trigger runs batchSize + newBatchThreshold deliveries at once (host.json: 16 + 8).
+    # trigger runs batchSize + newBatchThreshold deliveries at once (read from host.json).
     max_instances: int = 100
     max_instances_ceiling: int = 1_000
-    deliveries_per_instance: int = 24
+    deliveries_per_instance: int = field(default_factory=_queue_slots_per_instance)
     # Graph, Intune device configuration service (throttling-limits: "Intune device
     # configuration service limits"): any request 1,000 per 20 s per app per tenant,
     # writes (POST/PUT/PATCH/DELETE) 100 per 20 s per app per tenant.
