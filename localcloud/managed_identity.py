@@ -1,4 +1,5 @@
-"""The App Service managed-identity endpoint, as a Function App sees it.
+"""The App Service managed-identity endpoint, as a Function App sees it
+(learn.microsoft.com/azure/app-service/overview-managed-identity, "REST endpoint reference").
 
 App Service gives the app two environment variables: IDENTITY_ENDPOINT (a plain-HTTP URL
 on the instance, e.g. http://localhost:8081/msi/token) and IDENTITY_HEADER (a secret the

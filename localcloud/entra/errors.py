@@ -1,5 +1,6 @@
 """Token-endpoint errors in Entra's JSON shape (error, error_description with an AADSTS
-code, error_codes, trace and correlation ids)."""
+code, error_codes, trace and correlation ids; the codes as listed in
+learn.microsoft.com/entra/identity-platform/reference-error-codes)."""
 
 from __future__ import annotations
 

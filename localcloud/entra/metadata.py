@@ -1,4 +1,5 @@
-"""OpenID configuration and signing keys, per tenant."""
+"""OpenID configuration and signing keys, per tenant
+(learn.microsoft.com/entra/identity-platform/v2-protocols-oidc)."""
 
 from __future__ import annotations
 

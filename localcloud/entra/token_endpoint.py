@@ -1,4 +1,6 @@
-"""POST /{tenant}/oauth2/v2.0/token: client credentials and on-behalf-of."""
+"""POST /{tenant}/oauth2/v2.0/token: client credentials and on-behalf-of
+(learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow,
+learn.microsoft.com/entra/identity-platform/v2-oauth2-on-behalf-of-flow)."""
 
 from __future__ import annotations
 

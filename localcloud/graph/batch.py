@@ -1,4 +1,5 @@
-"""POST /$batch: JSON batching, at most 20 requests, inner responses in the outer 200."""
+"""POST /$batch: JSON batching, at most 20 requests, inner responses in the outer 200
+(learn.microsoft.com/graph/json-batching)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Graph's error body: {"error": {"code", "message", "innerError": {date, request-id, ...}}}."""
+"""Graph's error body: {"error": {"code", "message", "innerError": {date, request-id, ...}}}
+(learn.microsoft.com/graph/errors)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""OData query options shared by list endpoints: $top, $skiptoken paging, $select."""
+"""OData query options shared by list endpoints: $top, $skiptoken paging, $select
+(learn.microsoft.com/graph/query-parameters, learn.microsoft.com/graph/paging)."""
 
 from __future__ import annotations
 
