@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient
@@ -28,13 +29,26 @@ from shared.operations.diagnostics import NOOP
 from shared.persistence.clients import StorageClients
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.identity import RUN_RANGE, identity_hash, lock_row_key, new_run_id
-from shared.runs.model import Initiator, new_run
+from shared.runs.model import Initiator, OperationRun, new_run
 from shared.runs.rows import run_to_entity
 from shared.runs.run_types import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 
 WHO = Initiator(id="bench-user", name="Bench")
+
+
+def noop_run(tenant_id: str, inputs: dict[str, Any], now: datetime) -> OperationRun:
+    """A new diagnostics.noop run by WHO, built as the service builds one (not stored)."""
+    return new_run(
+        run_id=new_run_id(now),
+        tenant_id=tenant_id,
+        run_type="diagnostics.noop",
+        inputs=inputs,
+        identity_hash=identity_hash(tenant_id, "diagnostics.noop", inputs),
+        initiator=WHO,
+        now=now,
+    )
 
 
 def timed(action: Callable[[int], object], i: int) -> float:
@@ -65,15 +79,7 @@ def fill_partition(table, tenant_id: str, count: int) -> None:  # type: ignore[n
     for index in range(count):
         now = start + timedelta(seconds=index * 300)
         inputs = {"items": index, "fail_items": [], "label": "history"}
-        run = new_run(
-            run_id=new_run_id(now),
-            tenant_id=tenant_id,
-            run_type="diagnostics.noop",
-            inputs=inputs,
-            identity_hash=identity_hash(tenant_id, "x", inputs),
-            initiator=WHO,
-            now=now,
-        )
+        run = noop_run(tenant_id, inputs, now)
         batch.append(("create", run_to_entity(run)))
         if len(batch) == 100:
             table.submit_transaction(batch)

@@ -22,15 +22,14 @@ from azure.core import MatchConditions
 from azure.data.tables import TableClient, UpdateMode
 from azure.storage.queue import QueueClient
 
-from bench.runs_bench import WHO, interleave, report
+from bench.runs_bench import WHO, interleave, noop_run, report
 from devstack.azurite import start_azurite
 from shared.composition.provisioning import provision
 from shared.config import RUNS_TABLE
 from shared.operations.diagnostics import NOOP
 from shared.persistence.clients import StorageClients
 from shared.runs.dispatch import QueueDispatcher
-from shared.runs.identity import identity_hash, lock_row_key, new_run_id, run_row_key
-from shared.runs.model import new_run
+from shared.runs.identity import lock_row_key, run_row_key
 from shared.runs.rows import run_to_entity
 from shared.runs.run_types import Registry
 from shared.runs.service import RunService
@@ -46,15 +45,7 @@ def fill_floor(table: TableClient, queue: QueueClient, tenant: str, count: int) 
     for index in range(count):
         now = datetime.now(UTC)
         inputs = {"label": f"floor-{index}"}
-        run = new_run(
-            run_id=new_run_id(now),
-            tenant_id=tenant,
-            run_type="diagnostics.noop",
-            inputs=inputs,
-            identity_hash=identity_hash(tenant, "diagnostics.noop", inputs),
-            initiator=WHO,
-            now=now,
-        )
+        run = noop_run(tenant, inputs, now)
         lock = {"PartitionKey": tenant, "RowKey": lock_row_key(run.identity_hash), "RunId": run.id}
         results = table.submit_transaction([("create", run_to_entity(run)), ("create", lock)])
         lock_etags[run.id] = results[1]["etag"]
