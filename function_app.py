@@ -7,8 +7,8 @@ from functions.http_health import bp as http_health
 from functions.http_me import bp as http_me
 from functions.http_monitoring import bp as http_monitoring
 from functions.http_openapi import bp as http_openapi
-from functions.http_operations import bp as http_operations
 from functions.http_reads import bp as http_reads
+from functions.http_run_commands import bp as http_run_commands
 from functions.notification_triggers import bp as notification_triggers
 from functions.retention_triggers import bp as retention_triggers
 from functions.run_triggers import bp as run_triggers
@@ -21,7 +21,7 @@ app.register_functions(retention_triggers)
 app.register_functions(telemetry_triggers)
 app.register_functions(http_health)
 app.register_functions(http_reads)
-app.register_functions(http_operations)
+app.register_functions(http_run_commands)
 app.register_functions(http_directory)
 app.register_functions(http_monitoring)
 app.register_functions(http_me)

@@ -44,7 +44,7 @@ from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID
 from shared.config import NOTIFICATION_DELIVERIES_TABLE, NOTIFICATIONS_TABLE, RUNS_TABLE
 from shared.persistence.clients import StorageClients, azurite_connection_string
 from shared.runs.identity import LOCK_RANGE, OUTBOX_RANGE, RUN_RANGE
-from shared.runs.model import FailureCode, Initiator, OperationRun
+from shared.runs.model import FailureCode, Initiator, Run
 from shared.runs.rows import run_from_entity
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,7 +179,7 @@ class Observer:
     def __init__(self, storage: StorageClients, figures: Figures) -> None:
         self._table = storage.table(RUNS_TABLE)
         self._figures = figures
-        self._last: dict[str, OperationRun] = {}
+        self._last: dict[str, Run] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -206,7 +206,7 @@ class Observer:
                 self._last[run.id] = run
         self._figures.active_twice += sum(1 for n in active.values() if n > 1)
 
-    def _compare(self, before: OperationRun | None, now: OperationRun) -> None:
+    def _compare(self, before: Run | None, now: Run) -> None:
         if before is None:
             return
         if before.is_terminal and (now.outcome, now.completed_at) != (
@@ -220,7 +220,7 @@ class Observer:
                 self._figures.duplicates += 1  # taken while the other's lease was live
 
 
-def runs_of(table: Any, tenant: str) -> list[OperationRun]:
+def runs_of(table: Any, tenant: str) -> list[Run]:
     rows = table.query_entities(
         "PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
         parameters={"pk": tenant, "lo": RUN_RANGE[0], "hi": RUN_RANGE[1]},
@@ -471,7 +471,7 @@ def report(storage: StorageClients, cloud: LocalCloud, figures: Figures, began: 
 
 
 def _notices(
-    storage: StorageClients, runs: list[OperationRun], sent: dict[str, Counter[str]]
+    storage: StorageClients, runs: list[Run], sent: dict[str, Counter[str]]
 ) -> tuple[int, Counter[str], list[str]]:
     """Per person and run: one queued (unless its dispatch failed) and one completed
     in-app notice; per external channel, sent once or failed/unknown and shown in-app."""

@@ -35,7 +35,7 @@ from shared.persistence.clients import StorageClients
 from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.index import index_entities
 from shared.runs.listing import RunFilter
-from shared.runs.model import Initiator, OperationRun, RunOutcome, finish, new_run
+from shared.runs.model import Initiator, Run, RunOutcome, finish, new_run
 from shared.runs.rows import SUMMARY_PROPERTIES, run_to_entity
 from shared.runs.store import RunStore
 
@@ -132,7 +132,7 @@ class IndexStore(RunStore):
         return True
 
 
-def history(tenant_id: str, count: int, selectivity: float) -> Iterator[OperationRun]:
+def history(tenant_id: str, count: int, selectivity: float) -> Iterator[Run]:
     """`count` ended runs, newest last; a `selectivity` share failed and were started by
     ME, evenly spread, the rest succeeded and were started by someone else."""
     start = datetime(2025, 1, 1, tzinfo=UTC)
@@ -153,7 +153,7 @@ def history(tenant_id: str, count: int, selectivity: float) -> Iterator[Operatio
         yield finish(run, outcome=outcome, now=now + timedelta(seconds=5))
 
 
-def rows_of(run: OperationRun) -> list[Mapping[str, Any]]:
+def rows_of(run: Run) -> list[Mapping[str, Any]]:
     entity = run_to_entity(run)
     summary = {p: entity[p] for p in SUMMARY_PROPERTIES if p in entity}
     # Index rows share one summary mapping: 100,000 runs fit in memory.

@@ -35,13 +35,13 @@ from shared.config import (
     POLICY_PAYLOADS_CONTAINER,
     RUNS_TABLE,
 )
-from shared.operations.catalogue import build_registry
-from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.blobs import JsonBlobs
 from shared.persistence.clients import StorageClients
 from shared.policies.inventory import PolicyInventoryStore
+from shared.run_types.catalogue import build_registry
+from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.dispatch import QueueDispatcher
-from shared.runs.model import Initiator, OperationRun
+from shared.runs.model import Initiator, Run
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
@@ -71,7 +71,7 @@ class Mode:
             self.service, registry, retry=RetryPolicy(max_deliveries=5), progress_interval=2.0
         )
 
-    def run(self, tenant: str, run_type: str, label: str) -> OperationRun:
+    def run(self, tenant: str, run_type: str, label: str) -> Run:
         inputs: dict[str, Any] = {"label": label} if run_type == "backup.capture" else {}
         run, _ = self.service.ensure_run(tenant, run_type, inputs, WHO)
         self.service.dispatch_or_fail(run)

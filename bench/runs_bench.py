@@ -25,20 +25,20 @@ from azure.storage.queue import QueueClient
 from devstack.azurite import start_azurite
 from shared.composition.provisioning import provision
 from shared.config import RUNS_TABLE
-from shared.operations.diagnostics import NOOP
 from shared.persistence.clients import StorageClients
+from shared.run_types.diagnostics import NOOP
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.identity import RUN_RANGE, identity_hash, lock_row_key, new_run_id
-from shared.runs.model import Initiator, OperationRun, new_run
+from shared.runs.model import Initiator, Run, new_run
 from shared.runs.rows import run_to_entity
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 
 WHO = Initiator(id="bench-user", name="Bench")
 
 
-def noop_run(tenant_id: str, inputs: dict[str, Any], now: datetime) -> OperationRun:
+def noop_run(tenant_id: str, inputs: dict[str, Any], now: datetime) -> Run:
     """A new diagnostics.noop run by WHO, built as the service builds one (not stored)."""
     return new_run(
         run_id=new_run_id(now),

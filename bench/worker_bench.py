@@ -26,12 +26,12 @@ from bench.runs_bench import WHO, interleave, noop_run, report
 from devstack.azurite import start_azurite
 from shared.composition.provisioning import provision
 from shared.config import RUNS_TABLE
-from shared.operations.diagnostics import NOOP
 from shared.persistence.clients import StorageClients
+from shared.run_types.diagnostics import NOOP
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.identity import lock_row_key, run_row_key
 from shared.runs.rows import run_to_entity
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker

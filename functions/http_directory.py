@@ -1,12 +1,13 @@
 """GET /api/tenants/{tenant_id}/directory/groups?search=: delegated (on-behalf-of) search.
-Path, method and auth rule are in the route table (shared.api.routes.OPERATIONS)."""
+Path, method and auth rule are in the route table (shared.api.routes.ROUTES)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from functions._routes import Authorized, route
+from functions._routes import route
 from shared.api import directory
+from shared.api.access import Authorized
 from shared.api.present import ApiResponse
 from shared.composition.reads import api_services
 

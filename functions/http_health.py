@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions._routes import Authorized, route
+from functions._routes import route
+from shared.api.access import Authorized
 from shared.api.present import ApiResponse
 
 bp = func.Blueprint()

@@ -1,13 +1,14 @@
 """The caller's in-app notifications and notification preferences. Paths, methods and auth
-rules are in the route table (shared.api.routes.OPERATIONS): only some tenant's member
+rules are in the route table (shared.api.routes.ROUTES): only some tenant's member
 may write preferences, so a token holder of no tenant cannot write rows."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from functions._routes import Authorized, route
+from functions._routes import route
 from shared.api import me
+from shared.api.access import Authorized
 from shared.api.present import ApiResponse
 from shared.composition.services import services
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions._routes import Authorized, route
+from functions._routes import route
 from shared.api import openapi
+from shared.api.access import Authorized
 from shared.api.present import ApiResponse
 
 bp = func.Blueprint()

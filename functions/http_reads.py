@@ -1,6 +1,6 @@
 """Read routes of the monitoring surface: my tenants, the all-tenants overview, a tenant's
 glance, run list, run detail, and the restore group mapping. Paths, methods and auth
-rules are in the route table (shared.api.routes.OPERATIONS).
+rules are in the route table (shared.api.routes.ROUTES).
 
 Storage only. This module imports shared.api and the composition root's read side, never
 shared.composition.services or shared.graph: an import-linter contract keeps it that way.
@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from functions._routes import Authorized, route
+from functions._routes import route
 from shared.api import reads, restore
+from shared.api.access import Authorized
 from shared.api.present import ApiResponse
 from shared.composition.reads import api_services
 
@@ -35,14 +36,14 @@ def tenant_glance(req: func.HttpRequest, who: Authorized) -> ApiResponse:
     return reads.tenant_glance(api_services().monitor, who.tenant)
 
 
-@route(bp, "listOperations")
-def list_operations(req: func.HttpRequest, who: Authorized) -> ApiResponse:
+@route(bp, "listRuns")
+def list_runs(req: func.HttpRequest, who: Authorized) -> ApiResponse:
     api = api_services()
     return reads.list_runs(api.runs, api.links, who.user, who.tenant, req.params)
 
 
-@route(bp, "getOperation")
-def get_operation(req: func.HttpRequest, who: Authorized) -> ApiResponse:
+@route(bp, "getRun")
+def get_run(req: func.HttpRequest, who: Authorized) -> ApiResponse:
     api = api_services()
     return reads.get_run(api.runs, api.links, who.tenant, req.route_params.get("run_id"))
 

@@ -10,7 +10,7 @@ from shared.config import RUNS_TABLE
 from shared.persistence.clients import StorageClients
 from shared.runs import model
 from shared.runs.identity import identity_hash, new_run_id
-from shared.runs.model import Failure, Initiator, OperationRun, RunOutcome
+from shared.runs.model import Failure, Initiator, Run, RunOutcome
 from shared.runs.store import RunStore
 
 OPERATOR = Initiator(id="demo-operator", name="Olivia Operator", email="operator@contoso.test")
@@ -28,7 +28,7 @@ def put_run(
     inputs: dict[str, object] | None = None,
     failures: tuple[Failure, ...] = (),
     initiator: Initiator = OPERATOR,
-) -> OperationRun:
+) -> Run:
     """A run created `ago` ago: finished with `outcome` after `took`, or still queued
     (outcome None)."""
     store = RunStore(storage.table(RUNS_TABLE))

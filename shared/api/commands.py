@@ -8,14 +8,14 @@ from shared.api.request_models import StartRequest
 from shared.auth.caller import Caller
 from shared.errors import DispatchFailed
 from shared.runs.links import Links
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.service import RunService
 
 # How long a client should wait before polling a new run (Durable Functions' convention).
 RETRY_AFTER_SECONDS = 5
 
 
-def start_operation(
+def start_run(
     runs: RunService, links: Links, tenant_id: str, caller: Caller, body: bytes
 ) -> ApiResponse:
     """202 + Location for a new run, 200 for the active identical one, 503 if not queued."""
@@ -44,7 +44,7 @@ def start_operation(
     return ApiResponse(payload, 202, headers)
 
 
-def cancel_operation(
+def cancel_run(
     runs: RunService, links: Links, tenant_id: str, raw_run_id: str | None
 ) -> ApiResponse:
     """Queued: cancelled now. Running: cancel requested. Completed: 409 (InvalidTransition)."""

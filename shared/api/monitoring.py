@@ -21,7 +21,7 @@ from shared.api.present import ApiResponse, rfc3339
 from shared.auth.membership import Membership
 from shared.config import RUNS_QUEUE
 from shared.monitoring.queue_status import QueueStatusStore
-from shared.operations.cadence import EXPECTED_INTERVALS
+from shared.run_types.cadence import EXPECTED_INTERVALS
 from shared.runs.glance import (
     QUEUED_TOO_LONG,
     RecentRuns,

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from shared.api import response_models
-from shared.api.routes import CROSS_SITE, NOT_JSON, OPERATIONS, SECURED_DEFAULTS, Operation, Reply
+from shared.api.routes import CROSS_SITE, NOT_JSON, ROUTES, SECURED_DEFAULTS, Reply, Route
 
 OPENAPI_VERSION = "3.1.0"
 API_TITLE = "Intune operation runs"
@@ -61,7 +61,7 @@ HEADERS: dict[str, dict[str, Any]] = {
 
 def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     found: dict[tuple[type[BaseModel], JsonSchemaMode], None] = {}
-    for op in OPERATIONS:
+    for op in ROUTES:
         for model in (op.query, op.body):
             if model is not None:
                 found[(model, "validation")] = None
@@ -108,7 +108,7 @@ def _content(ref: dict[str, Any]) -> dict[str, Any]:
 Refs = Mapping[tuple[Any, JsonSchemaMode], dict[str, Any]]
 
 
-def _write_replies(op: Operation) -> dict[int, Reply]:
+def _write_replies(op: Route) -> dict[int, Reply]:
     """What shared.api.csrf answers on every state-changing route."""
     if op.method == "get":
         return {}
@@ -117,7 +117,7 @@ def _write_replies(op: Operation) -> dict[int, Reply]:
     return {403: forbidden, 415: NOT_JSON}
 
 
-def _responses(op: Operation, refs: Refs) -> dict[str, Any]:
+def _responses(op: Route, refs: Refs) -> dict[str, Any]:
     replies = {**(SECURED_DEFAULTS if op.secured else {}), **op.replies, **_write_replies(op)}
     out: dict[str, Any] = {}
     for status in sorted(replies):
@@ -144,7 +144,7 @@ def _document() -> dict[str, Any]:
     refs, definitions = models_json_schema(models, ref_template=REF)
     components = dict(sorted(definitions.get("$defs", {}).items()))
     paths: dict[str, dict[str, Any]] = {}
-    for op in OPERATIONS:
+    for op in ROUTES:
         spec: dict[str, Any] = {
             "operationId": op.operation_id,
             "summary": op.summary,

@@ -8,7 +8,7 @@ from typing import Any
 from shared.errors import AppError
 from shared.redaction import redact, redact_value
 from shared.runs.links import Links
-from shared.runs.model import Failure, OperationRun
+from shared.runs.model import Failure, Run
 
 
 def rfc3339(value: datetime | None) -> str | None:
@@ -28,7 +28,7 @@ def failure_json(failure: Failure) -> dict[str, Any]:
     }
 
 
-def run_summary_json(run: OperationRun, links: Links) -> dict[str, Any]:
+def run_summary_json(run: Run, links: Links) -> dict[str, Any]:
     """What a run list shows: status, outcome, counts, initiator, times and links. No
     inputs, failures or result: those can be large (and hold anything a caller sent);
     the detail route has them."""
@@ -58,8 +58,8 @@ def run_summary_json(run: OperationRun, links: Links) -> dict[str, Any]:
     }
 
 
-def run_json(run: OperationRun, links: Links) -> dict[str, Any]:
-    """The run's fields (shared.runs.model.OperationRun) without storage internals, plus links."""
+def run_json(run: Run, links: Links) -> dict[str, Any]:
+    """The run's fields (shared.runs.model.Run) without storage internals, plus links."""
     return {
         **run_summary_json(run, links),
         "inputs": run.inputs,

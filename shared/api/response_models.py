@@ -90,8 +90,8 @@ class RunSummary(_Out):
     links: RunLinks
 
 
-class Run(RunSummary):
-    """One run: the fields of shared.runs.model.OperationRun (not the lock, not storage
+class RunDetail(RunSummary):
+    """One run: the fields of shared.runs.model.Run (not the lock, not storage
     internals)."""
 
     inputs: dict[str, Any]
@@ -110,7 +110,7 @@ class RunPage(_Out):
 
 
 class StartResult(_Out):
-    run: Run
+    run: RunDetail
     deduplicated: bool = Field(description="True when an active identical run was returned")
     view_url: str
 
@@ -119,12 +119,12 @@ class DispatchFailedBody(_Out):
     """503 from start: the run was created but could not be queued; it is already failed."""
 
     error: ErrorDetail
-    run: Run
+    run: RunDetail
     view_url: str
 
 
 class CancelResult(_Out):
-    run: Run
+    run: RunDetail
 
 
 # -- catalogue and tenants -----------------------------------------------------------------

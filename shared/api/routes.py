@@ -1,4 +1,4 @@
-"""The route table of the HTTP surface: each route declared once, in OPERATIONS.
+"""The route table of the HTTP surface: each route declared once, in ROUTES.
 
 A route is its method, path, the Functions function that serves it, its auth rule, its
 query and body models (shared.api.request_models, shared.api.me), and its replies with
@@ -35,7 +35,7 @@ class Reply:
 
 
 @dataclass(frozen=True)
-class Operation:
+class Route:
     method: Method
     path: str
     operation_id: str
@@ -72,8 +72,8 @@ BAD_CURSOR = Reply("The cursor is not one this API issued (`invalid_cursor`)")
 CROSS_SITE = "A browser request from another site (`cross_site`)"
 NOT_JSON = Reply("The body is not `application/json` (`unsupported_media_type`)")
 
-OPERATIONS: tuple[Operation, ...] = (
-    Operation(
+ROUTES: tuple[Route, ...] = (
+    Route(
         "get",
         "/api/health",
         "health",
@@ -83,7 +83,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="anonymous",
         function="api_health",
     ),
-    Operation(
+    Route(
         "get",
         "/api/openapi.json",
         "openapi",
@@ -93,7 +93,7 @@ OPERATIONS: tuple[Operation, ...] = (
         auth="anonymous",
         function="api_openapi",
     ),
-    Operation(
+    Route(
         "get",
         "/api/tenants",
         "listTenants",
@@ -102,19 +102,19 @@ OPERATIONS: tuple[Operation, ...] = (
         {200: Reply("The caller's tenants", response_models.TenantList), 401: UNAUTHENTICATED},
         function="api_list_tenants",
     ),
-    Operation(
+    Route(
         "get",
         "/api/operation-types",
-        "listOperationTypes",
+        "listRunTypes",
         "The run-type catalogue: type, title, description, JSON Schema of the inputs",
         "operations",
         {200: Reply("The catalogue", response_models.Catalogue), 401: UNAUTHENTICATED},
-        function="api_operation_types",
+        function="api_run_types",
     ),
-    Operation(
+    Route(
         "post",
         "/api/tenants/{tenant_id}/operations",
-        "startOperation",
+        "startRun",
         "Start a run (or get the active identical one)",
         "operations",
         {
@@ -144,13 +144,13 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=("tenant_id",),
         description="Idempotent for identical active runs: the same type and inputs while a "
         "run is queued or running answer 200 with that run.",
-        function="api_start_operation",
+        function="api_start_run",
         auth="writer",
     ),
-    Operation(
+    Route(
         "get",
         "/api/tenants/{tenant_id}/operations",
-        "listOperations",
+        "listRuns",
         "The tenant's runs, newest first, as summaries",
         "operations",
         {
@@ -162,10 +162,10 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         query=ListQuery,
         path_params=("tenant_id",),
-        function="api_list_operations",
+        function="api_list_runs",
         auth="member",
     ),
-    Operation(
+    Route(
         "get",
         "/api/overview",
         "getOverview",
@@ -180,7 +180,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "long, a run type overdue). Bounded per tenant; answers are cached for a few seconds.",
         function="api_overview",
     ),
-    Operation(
+    Route(
         "get",
         "/api/tenants/{tenant_id}/glance",
         "getTenantGlance",
@@ -195,25 +195,25 @@ OPERATIONS: tuple[Operation, ...] = (
         function="api_tenant_glance",
         auth="member",
     ),
-    Operation(
+    Route(
         "get",
         "/api/tenants/{tenant_id}/operations/{run_id}",
-        "getOperation",
+        "getRun",
         "One run",
         "operations",
         {
-            200: Reply("The run", response_models.Run),
+            200: Reply("The run", response_models.RunDetail),
             401: UNAUTHENTICATED,
             404: Reply("No such run in this tenant, or no such tenant (`not_found`)"),
         },
         path_params=("tenant_id", "run_id"),
-        function="api_get_operation",
+        function="api_get_run",
         auth="member",
     ),
-    Operation(
+    Route(
         "post",
         "/api/tenants/{tenant_id}/operations/{run_id}/cancel",
-        "cancelOperation",
+        "cancelRun",
         "Cancel a run: queued ends cancelled now, running is asked to stop",
         "operations",
         {
@@ -224,10 +224,10 @@ OPERATIONS: tuple[Operation, ...] = (
             409: Reply("The run has completed (`invalid_transition`)"),
         },
         path_params=("tenant_id", "run_id"),
-        function="api_cancel_operation",
+        function="api_cancel_run",
         auth="writer",
     ),
-    Operation(
+    Route(
         "get",
         "/api/tenants/{tenant_id}/directory/groups",
         "searchGroups",
@@ -250,7 +250,7 @@ OPERATIONS: tuple[Operation, ...] = (
         function="api_search_groups",
         auth="member",
     ),
-    Operation(
+    Route(
         "get",
         "/api/tenants/{tenant_id}/restore/group-mapping",
         "restoreGroupMapping",
@@ -268,7 +268,7 @@ OPERATIONS: tuple[Operation, ...] = (
         function="api_restore_group_mapping",
         auth="member",
     ),
-    Operation(
+    Route(
         "get",
         "/api/me/notifications",
         "listMyNotifications",
@@ -284,7 +284,7 @@ OPERATIONS: tuple[Operation, ...] = (
         query=NotificationQuery,
         function="api_my_notifications",
     ),
-    Operation(
+    Route(
         "post",
         "/api/me/notifications/{notification_id}/read",
         "markNotificationRead",
@@ -299,7 +299,7 @@ OPERATIONS: tuple[Operation, ...] = (
         path_params=("notification_id",),
         function="api_mark_notification_read",
     ),
-    Operation(
+    Route(
         "get",
         "/api/me/notification-preferences",
         "getMyNotificationPreferences",
@@ -312,7 +312,7 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         function="api_my_notification_preferences",
     ),
-    Operation(
+    Route(
         "put",
         "/api/me/notification-preferences",
         "putMyNotificationPreferences",

@@ -27,8 +27,8 @@ from shared.notifications.ledger import DeliveryLedger
 from shared.notifications.message import Channel
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 from shared.notifications.worker import NotificationWorker, RetrySchedule
-from shared.runs.model import OperationRun
-from shared.runs.run_types import Registry
+from shared.runs.model import Run
+from shared.runs.run_type import Registry
 from shared.runs.store import RunStore
 from shared.tenants import TenantStore
 
@@ -78,7 +78,7 @@ def build_notifications(
     runs: RunStore,
     tenants: TenantStore,
     registry: Registry,
-    view_url: Callable[[OperationRun], str],
+    view_url: Callable[[Run], str],
     clock: Callable[[], datetime],
 ) -> NotificationServices:
     settings = base.settings

@@ -36,7 +36,7 @@ from shared.persistence.blobs import JsonBlobs
 from shared.persistence.clients import StorageClients
 from shared.runs.dispatch import RunMessage
 from shared.runs.links import Links
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 

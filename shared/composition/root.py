@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
 
     from shared.runs.dispatch import Dispatcher
-    from shared.runs.run_types import Registry
+    from shared.runs.run_type import Registry
 
 
 def utcnow() -> datetime:

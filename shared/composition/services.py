@@ -30,18 +30,18 @@ from shared.config import max_dequeue_count as host_max_dequeue_count
 from shared.directory.groups import EntraGroupsStore
 from shared.notifications.inbox import Inbox
 from shared.notifications.ledger import DeliveryLedger
-from shared.operations.catalogue import build_registry
-from shared.operations.graph_access import GraphAccess, GraphEndpoints
-from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.blobs import JsonBlobs
 from shared.persistence.clients import StorageClients
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
 from shared.retention import RetentionPolicy, RetentionStores, RunRetention
+from shared.run_types.catalogue import build_registry
+from shared.run_types.graph_access import GraphAccess, GraphEndpoints
+from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.links import Links
 from shared.runs.outbox import Outbox, in_background
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.notifications.message import NotificationEvent
-from shared.runs.model import OperationRun
+from shared.runs.model import Run
 
 MAX_FAILURES_SHOWN = 3
 
@@ -32,7 +32,7 @@ class NotificationContent:
         return self.summary
 
 
-def _duration(run: OperationRun) -> str | None:
+def _duration(run: Run) -> str | None:
     if run.started_at is None or run.completed_at is None:
         return None
     seconds = int((run.completed_at - run.started_at).total_seconds())
@@ -42,7 +42,7 @@ def _duration(run: OperationRun) -> str | None:
 
 
 def build_content(
-    run: OperationRun,
+    run: Run,
     event: NotificationEvent,
     *,
     type_title: str,

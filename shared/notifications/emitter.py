@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from shared.notifications.message import NotificationEvent, NotificationMessage
 from shared.runs.dispatch import MessageQueue
-from shared.runs.model import OperationRun
+from shared.runs.model import Run
 
 
 class QueueNotifications:
     def __init__(self, queue: MessageQueue) -> None:
         self._queue = queue
 
-    def wants(self, run: OperationRun) -> bool:
+    def wants(self, run: Run) -> bool:
         return run.initiator.is_human  # app-only callers and timers have nobody to tell
 
     def send(self, tenant_id: str, run_id: str, event: str) -> None:

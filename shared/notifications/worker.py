@@ -33,8 +33,8 @@ from shared.notifications.inbox import Inbox, Notification, notification_id
 from shared.notifications.ledger import Claim, ClaimResult, DeliveryLedger
 from shared.notifications.message import Channel, NotificationEvent, NotificationMessage
 from shared.notifications.preferences import PreferenceStore
-from shared.runs.model import FailureCode, OperationRun
-from shared.runs.run_types import Registry
+from shared.runs.model import FailureCode, Run
+from shared.runs.run_type import Registry
 from shared.runs.sanitize import describe_exception, sanitize_message
 from shared.runs.store import RunStore
 from shared.tenants import TenantStore
@@ -54,7 +54,7 @@ class RetrySchedule:
         return int(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 - jitter only
 
 
-def _dispatch_failed(run: OperationRun) -> bool:
+def _dispatch_failed(run: Run) -> bool:
     return any(f.code == FailureCode.DISPATCH_FAILED for f in run.failures)
 
 
@@ -70,7 +70,7 @@ class NotificationWorker:
         ledger: DeliveryLedger,
         channels: Mapping[Channel, ExternalChannel],
         retry_queue: QueueClient,
-        view_url: Callable[[OperationRun], str],
+        view_url: Callable[[Run], str],
         clock: Callable[[], datetime],
         schedule: RetrySchedule | None = None,
     ) -> None:
@@ -116,7 +116,7 @@ class NotificationWorker:
         for channel in targets:
             self._deliver(run, message.event, channel, content)
 
-    def _content(self, run: OperationRun, event: NotificationEvent) -> NotificationContent:
+    def _content(self, run: Run, event: NotificationEvent) -> NotificationContent:
         try:
             title = self._registry.get(run.type).title
         except UnknownRunType:
@@ -130,9 +130,7 @@ class NotificationWorker:
             link=self._view_url(run),
         )
 
-    def _add_in_app(
-        self, run: OperationRun, event: NotificationEvent, content: NotificationContent
-    ) -> None:
+    def _add_in_app(self, run: Run, event: NotificationEvent, content: NotificationContent) -> None:
         self._inbox.add(
             Notification(
                 id=notification_id(run.id, event),
@@ -151,7 +149,7 @@ class NotificationWorker:
 
     def _deliver(
         self,
-        run: OperationRun,
+        run: Run,
         event: NotificationEvent,
         channel: Channel,
         content: NotificationContent,
@@ -209,7 +207,7 @@ class NotificationWorker:
 
     def _schedule_channel(
         self,
-        run: OperationRun,
+        run: Run,
         event: NotificationEvent,
         channel: Channel,
         attempt: int,
@@ -228,7 +226,7 @@ class NotificationWorker:
 
     def _give_up(
         self,
-        run: OperationRun,
+        run: Run,
         event: NotificationEvent,
         channel: Channel,
         claim: Claim,
@@ -240,5 +238,5 @@ class NotificationWorker:
         self._problem(run, event, f"{channel.value}: {reason}")
         log.error("%s for run %s failed for good: %s", channel, run.id, reason)
 
-    def _problem(self, run: OperationRun, event: NotificationEvent, problem: str) -> None:
+    def _problem(self, run: Run, event: NotificationEvent, problem: str) -> None:
         self._inbox.note_problem(run.initiator.id, notification_id(run.id, event), problem)

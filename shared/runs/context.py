@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from shared.runs.model import STANDARD_COUNTS, Failure, OperationRun
+from shared.runs.model import STANDARD_COUNTS, Failure, Run
 from shared.runs.sanitize import MAX_FAILURES, sanitize_message
 
 
@@ -27,18 +27,18 @@ class RunLost(Exception):  # a signal, not an error
     """The run ended or was reclaimed by another attempt while this handler ran."""
 
 
-ProgressSink = Callable[[OperationRun, dict[str, int]], OperationRun]
-OwnerCheck = Callable[[OperationRun], OperationRun]
+ProgressSink = Callable[[Run, dict[str, int]], Run]
+OwnerCheck = Callable[[Run], Run]
 
 
-def _always_owned(run: OperationRun) -> OperationRun:
+def _always_owned(run: Run) -> Run:
     return run
 
 
 class RunContext:
     def __init__(
         self,
-        run: OperationRun,
+        run: Run,
         *,
         save_progress: ProgressSink,
         min_interval: float,
@@ -63,7 +63,7 @@ class RunContext:
         self.skip_reasons: dict[str, int] = {}
 
     @property
-    def run(self) -> OperationRun:
+    def run(self) -> Run:
         return self._run
 
     @property

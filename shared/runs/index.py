@@ -28,7 +28,7 @@ from typing import Any
 
 from shared.runs.identity import RUN_PREFIX, RUN_RANGE
 from shared.runs.listing import RunFilter
-from shared.runs.model import OperationRun, RunOutcome, RunStatus
+from shared.runs.model import Run, RunOutcome, RunStatus
 from shared.runs.rows import SUMMARY_PROPERTIES
 
 # "~" sorts after every letter: index rows lie beyond the run rows, so a range that starts
@@ -56,7 +56,7 @@ def _mirrored(run_row_key: str) -> str:
     return run_row_key[len(RUN_PREFIX) :]
 
 
-def index_keys(run: OperationRun, run_row_key: str) -> list[str]:
+def index_keys(run: Run, run_row_key: str) -> list[str]:
     """The RowKeys of the run's index rows (the outcome one once it has ended)."""
     outcome = run.outcome.value if run.is_terminal else None
     return index_keys_of(run_row_key, run.type, run.initiator.id, outcome)
@@ -71,7 +71,7 @@ def index_keys_of(
     return [index_prefix(d, v) + _mirrored(run_row_key) for d, v in dimensions]
 
 
-def index_entities(run: OperationRun, run_entity: dict[str, Any]) -> list[dict[str, Any]]:
+def index_entities(run: Run, run_entity: dict[str, Any]) -> list[dict[str, Any]]:
     """The run's index rows, each carrying the run's list summary."""
     summary = {p: run_entity[p] for p in _COPIED if p in run_entity}
     return [
@@ -150,7 +150,7 @@ def scan_plan(run_filter: RunFilter) -> ListPlan:
     return ListPlan(RUN_PREFIX, RUN_RANGE, tuple(filters))
 
 
-def matches(run: OperationRun, run_filter: RunFilter) -> bool:
+def matches(run: Run, run_filter: RunFilter) -> bool:
     f = run_filter
     return (
         (f.type is None or run.type == f.type)

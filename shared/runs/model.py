@@ -2,7 +2,7 @@
 
 Statuses move queued -> running -> completed (or queued -> completed for a cancel or a
 dispatch failure). A run's outcome is `pending` until it completes and final after that.
-Every function here returns a new OperationRun; the store persists it with an ETag
+Every function here returns a new Run; the store persists it with an ETag
 compare-and-swap, the service decides what to do when that swap loses.
 """
 
@@ -108,7 +108,7 @@ class Failure:
 
 
 @dataclass(frozen=True)
-class OperationRun:
+class Run:
     id: str
     tenant_id: str
     type: str
@@ -127,7 +127,7 @@ class OperationRun:
     cancel_requested: bool = False
     started_at: datetime | None = None
     completed_at: datetime | None = None
-    # The run type's one-line summary of the inputs (shared.runs.run_types).
+    # The run type's one-line summary of the inputs (shared.runs.run_type).
     input_summary: str = ""
     # When each claim happened (attempt n is claims[n-1]), for the run's timeline; the
     # newest MAX_CLAIMS_KEPT only, so a run redelivered many times stays small.
@@ -161,8 +161,8 @@ def new_run(
     initiator: Initiator,
     now: datetime,
     input_summary: str = "",
-) -> OperationRun:
-    return OperationRun(
+) -> Run:
+    return Run(
         id=run_id,
         tenant_id=tenant_id,
         type=run_type,
@@ -181,7 +181,7 @@ def new_run(
     )
 
 
-def _check(run: OperationRun, target: RunStatus) -> None:
+def _check(run: Run, target: RunStatus) -> None:
     if (run.status, target) not in ALLOWED_TRANSITIONS:
         raise InvalidTransition(
             f"run {run.id} is {run.status.value}; it cannot become {target.value}",
@@ -189,9 +189,7 @@ def _check(run: OperationRun, target: RunStatus) -> None:
         )
 
 
-def claim(
-    run: OperationRun, *, now: datetime, lease: timedelta, token: str | None = None
-) -> OperationRun:
+def claim(run: Run, *, now: datetime, lease: timedelta, token: str | None = None) -> Run:
     """A worker takes the run: first claim or a reclaim after a crash; attempt counts up.
 
     Never over a live lease: one executor per run, whatever the delivery count.
@@ -211,21 +209,21 @@ def claim(
     )
 
 
-def renew_lease(run: OperationRun, *, now: datetime, lease: timedelta) -> OperationRun:
+def renew_lease(run: Run, *, now: datetime, lease: timedelta) -> Run:
     """The heartbeat of the attempt holding the run."""
     if run.status is not RunStatus.RUNNING:
         raise InvalidTransition(f"run {run.id} is {run.status.value}; only a running run renews")
     return dataclasses.replace(run, lease_expires_at=now + lease, updated_at=now)
 
 
-def release_lease(run: OperationRun, *, now: datetime) -> OperationRun:
+def release_lease(run: Run, *, now: datetime) -> Run:
     """An attempt giving up (to be retried) ends its lease so the next delivery may claim."""
     if run.status is not RunStatus.RUNNING:
         raise InvalidTransition(f"run {run.id} is {run.status.value}; only a running run releases")
     return dataclasses.replace(run, lease_expires_at=now, updated_at=now)
 
 
-def redispatch(run: OperationRun, *, now: datetime) -> OperationRun:
+def redispatch(run: Run, *, now: datetime) -> Run:
     """Record another send of the work message of a queued run (its first may be lost)."""
     if run.status is not RunStatus.QUEUED:
         raise InvalidTransition(f"run {run.id} is {run.status.value}; only a queued run is re-sent")
@@ -234,18 +232,16 @@ def redispatch(run: OperationRun, *, now: datetime) -> OperationRun:
     )
 
 
-def dispatch_age(run: OperationRun, *, now: datetime) -> timedelta:
+def dispatch_age(run: Run, *, now: datetime) -> timedelta:
     return now - (run.dispatched_at or run.created_at)
 
 
-def needs_redispatch(run: OperationRun, *, now: datetime, after: timedelta) -> bool:
+def needs_redispatch(run: Run, *, now: datetime, after: timedelta) -> bool:
     """Queued, and its last send is older than `after`: the message may never have left."""
     return run.status is RunStatus.QUEUED and dispatch_age(run, now=now) > after
 
 
-def record_progress(
-    run: OperationRun, *, counts: dict[str, int], now: datetime, lease: timedelta
-) -> OperationRun:
+def record_progress(run: Run, *, counts: dict[str, int], now: datetime, lease: timedelta) -> Run:
     """Progress from the worker holding the run; each report also extends its lease."""
     if run.status is not RunStatus.RUNNING:
         raise InvalidTransition(f"run {run.id} is {run.status.value}; progress needs running")
@@ -254,7 +250,7 @@ def record_progress(
     )
 
 
-def request_cancel(run: OperationRun, *, now: datetime) -> OperationRun:
+def request_cancel(run: Run, *, now: datetime) -> Run:
     """Ask a running run to stop; the worker honours it between items."""
     if run.status is not RunStatus.RUNNING:
         raise InvalidTransition(f"run {run.id} is {run.status.value}; only a running run is asked")
@@ -267,14 +263,14 @@ def request_cancel(run: OperationRun, *, now: datetime) -> OperationRun:
 
 
 def finish(
-    run: OperationRun,
+    run: Run,
     *,
     outcome: RunOutcome,
     now: datetime,
     counts: dict[str, int] | None = None,
     failures: tuple[Failure, ...] = (),
     result: dict[str, Any] | None = None,
-) -> OperationRun:
+) -> Run:
     """End the run with a final outcome. Failures are appended to those already recorded."""
     if outcome not in TERMINAL_OUTCOMES:
         raise ValueError(f"{outcome.value} is not a final outcome")
@@ -303,11 +299,11 @@ def outcome_from_counts(counts: dict[str, int]) -> RunOutcome:
     return RunOutcome.FAILED
 
 
-def is_stale_queued(run: OperationRun, *, now: datetime, max_age: timedelta) -> bool:
+def is_stale_queued(run: Run, *, now: datetime, max_age: timedelta) -> bool:
     return run.status is RunStatus.QUEUED and now - run.created_at > max_age
 
 
-def is_lease_expired(run: OperationRun, *, now: datetime) -> bool:
+def is_lease_expired(run: Run, *, now: datetime) -> bool:
     return (
         run.status is RunStatus.RUNNING
         and run.lease_expires_at is not None
@@ -315,10 +311,10 @@ def is_lease_expired(run: OperationRun, *, now: datetime) -> bool:
     )
 
 
-def is_lease_live(run: OperationRun, *, now: datetime) -> bool:
+def is_lease_live(run: Run, *, now: datetime) -> bool:
     return run.status is RunStatus.RUNNING and not is_lease_expired(run, now=now)
 
 
-def is_owned_by(run: OperationRun, attempt: int, *, now: datetime) -> bool:
+def is_owned_by(run: Run, attempt: int, *, now: datetime) -> bool:
     """Whether `attempt` still holds the run: running, same attempt, lease not run out."""
     return run.attempt == attempt and is_lease_live(run, now=now)

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from shared.runs.identity import outbox_row_key
-from shared.runs.model import OperationRun
+from shared.runs.model import Run
 from shared.runs.store import OutboxRow, RunStorePort
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class OutboxEvent(StrEnum):
 
 
 class OutboxSink(Protocol):
-    def wants(self, run: OperationRun) -> bool:
+    def wants(self, run: Run) -> bool:
         """Whether this run has anybody to tell (no row is written otherwise)."""
 
     def send(self, tenant_id: str, run_id: str, event: str) -> None:
@@ -60,7 +60,7 @@ class Outbox:
         self._sink = sink
         self._run_after = run_after
 
-    def rows(self, run: OperationRun, event: OutboxEvent) -> list[dict[str, Any]]:
+    def rows(self, run: Run, event: OutboxEvent) -> list[dict[str, Any]]:
         """The rows to commit with this transition (none when nobody is told)."""
         if self._sink is None or not self._sink.wants(run):
             return []
@@ -75,7 +75,7 @@ class Outbox:
             }
         ]
 
-    def after_commit(self, run: OperationRun, event: OutboxEvent) -> None:
+    def after_commit(self, run: Run, event: OutboxEvent) -> None:
         """Hand on the notice this transition committed, off the caller's path."""
         if self._sink is None or not self._sink.wants(run):
             return

@@ -1,4 +1,4 @@
-"""Mapping between OperationRun and its Table Storage row, with the 64 KiB property guard.
+"""Mapping between Run and its Table Storage row, with the 64 KiB property guard.
 
 Complex fields (inputs, counts, failures, result) are stored as JSON strings. A string
 property holds at most 64 KiB of UTF-16; anything larger is refused here, before any
@@ -18,7 +18,7 @@ from shared.persistence.tables import (
     stored_bytes,
 )
 from shared.runs.identity import run_id_from_row_key, run_row_key
-from shared.runs.model import Failure, Initiator, OperationRun, RunOutcome, RunStatus
+from shared.runs.model import Failure, Initiator, Run, RunOutcome, RunStatus
 
 # What a run list shows (shared.api.present.run_summary_json), and all a list page reads:
 # inputs, failures and result can each be up to 64 KiB and are the detail route's business.
@@ -94,7 +94,7 @@ def failures_json(failures: tuple[Failure, ...]) -> str:
     return text
 
 
-def run_to_entity(run: OperationRun) -> dict[str, Any]:
+def run_to_entity(run: Run) -> dict[str, Any]:
     entity: dict[str, Any] = {
         "PartitionKey": run.tenant_id,
         "RowKey": run_row_key(run.id),
@@ -151,11 +151,11 @@ def parse_datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
-def run_from_entity(entity: Any) -> OperationRun:
+def run_from_entity(entity: Any) -> Run:
     created = parse_datetime(entity["CreatedAt"])
     updated = parse_datetime(entity["UpdatedAt"])
     assert created is not None and updated is not None  # noqa: S101 - written on every row
-    return OperationRun(
+    return Run(
         id=run_id_from_row_key(entity["RowKey"]),
         tenant_id=entity["PartitionKey"],
         type=entity["Type"],

@@ -22,9 +22,9 @@ from shared.runs.dispatch import Dispatcher, RunMessage, new_token
 from shared.runs.events import NoEvents, RunEvents
 from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.listing import DEFAULT_LIMIT, RunFilter, decode_cursor, encode_cursor
-from shared.runs.model import Failure, FailureCode, Initiator, OperationRun, RunOutcome
+from shared.runs.model import Failure, FailureCode, Initiator, Run, RunOutcome
 from shared.runs.outbox import Outbox, OutboxEvent
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.sanitize import describe_exception, sanitize_message
 from shared.runs.store import ActiveLock, LockHeld, RunStorePort
 
@@ -44,7 +44,7 @@ def utcnow() -> datetime:
 class StateChanged(Exception):  # a signal, not an error
     """The run is no longer in the state the caller decided on; it must decide again."""
 
-    def __init__(self, run: OperationRun) -> None:
+    def __init__(self, run: Run) -> None:
         super().__init__(run.id)
         self.run = run
 
@@ -75,7 +75,7 @@ class ClaimVerdict(StrEnum):
 @dataclass(frozen=True)
 class Claim:
     verdict: ClaimVerdict
-    run: OperationRun | None = None
+    run: Run | None = None
     wait: timedelta = timedelta(0)
 
 
@@ -132,7 +132,7 @@ class RunService:
 
     def ensure_run(
         self, tenant_id: str, run_type: str, inputs: Any, initiator: Initiator
-    ) -> tuple[OperationRun, bool]:
+    ) -> tuple[Run, bool]:
         """The active run for this identity: a new one (created=True) or the existing one.
 
         A new run's queued notice is an outbox row of the same transaction. An existing
@@ -176,7 +176,7 @@ class RunService:
             self._store.delete_lock(lock)
         raise ConcurrentUpdate("could not settle the active run for this request; retry")
 
-    def dispatch_or_fail(self, run: OperationRun) -> OperationRun:
+    def dispatch_or_fail(self, run: Run) -> Run:
         """Send the work message now. If that fails, the run fails before anyone sees it queued.
 
         The queued notice was committed with the run; it is handed on after the send, in
@@ -209,13 +209,13 @@ class RunService:
         self._outbox.after_commit(run, OutboxEvent.QUEUED)
         return run
 
-    def _send(self, run: OperationRun) -> None:
+    def _send(self, run: Run) -> None:
         message = RunMessage(
             run_id=run.id, tenant_id=run.tenant_id, type=run.type, token=new_token()
         )
         self._dispatcher.send(message)
 
-    def _redispatch(self, run: OperationRun) -> OperationRun:
+    def _redispatch(self, run: Run) -> Run:
         """Record the re-send first (If-Match: one re-sender per window), then send."""
         try:
             marked = self._store.replace(model.redispatch(run, now=self._clock()))
@@ -231,7 +231,7 @@ class RunService:
 
     # -- read ------------------------------------------------------------------------------
 
-    def get(self, tenant_id: str, run_id: str) -> OperationRun:
+    def get(self, tenant_id: str, run_id: str) -> Run:
         run = self._store.get(tenant_id, run_id)
         if run is None:
             raise NotFound("no such run in this tenant")
@@ -244,7 +244,7 @@ class RunService:
         *,
         limit: int = DEFAULT_LIMIT,
         cursor: str | None = None,
-    ) -> tuple[list[OperationRun], str | None]:
+    ) -> tuple[list[Run], str | None]:
         after = decode_cursor(cursor) if cursor else None
         items, next_key = self._store.list(
             tenant_id, run_filter or RunFilter(), limit=limit, after_row_key=after
@@ -278,10 +278,10 @@ class RunService:
             return Claim(ClaimVerdict.CLAIMED, claimed)
         raise ConcurrentUpdate(f"could not claim run {run_id}")
 
-    def save_progress(self, run: OperationRun, counts: dict[str, int]) -> OperationRun:
+    def save_progress(self, run: Run, counts: dict[str, int]) -> Run:
         """Progress CAS (also the heartbeat: it renews the lease). On a conflict, re-read
         and merge (a cancel request is kept); refused once this attempt lost the run."""
-        current: OperationRun | None = run
+        current: Run | None = run
         for _ in range(MAX_CAS_ATTEMPTS):
             if current is None or not model.is_owned_by(current, run.attempt, now=self._clock()):
                 raise RunLost(run.id)
@@ -294,7 +294,7 @@ class RunService:
                 current = self._store.get(run.tenant_id, run.id)
         raise ConcurrentUpdate(f"could not save progress of run {run.id}")
 
-    def ensure_owned(self, run: OperationRun) -> OperationRun:
+    def ensure_owned(self, run: Run) -> Run:
         """A fresh read: RunLost unless this attempt still holds the run (before a
         destructive step, whose effect another attempt must never share)."""
         current = self._store.get(run.tenant_id, run.id)
@@ -302,10 +302,10 @@ class RunService:
             raise RunLost(run.id)
         return current
 
-    def release(self, run: OperationRun) -> None:
+    def release(self, run: Run) -> None:
         """End this attempt's lease (it gives up, to be retried): the next delivery may
         claim at once instead of waiting for the lease to run out."""
-        current: OperationRun | None = run
+        current: Run | None = run
         for _ in range(MAX_CAS_ATTEMPTS):
             if current is None or not model.is_owned_by(current, run.attempt, now=self._clock()):
                 return
@@ -319,7 +319,7 @@ class RunService:
         """Put a run's message back on the queue, visible after `delay` seconds."""
         self._dispatcher.send(message, delay=delay)
 
-    def settle_finished(self, run: OperationRun) -> None:
+    def settle_finished(self, run: Run) -> None:
         """A finished run seen again (a redelivery after a lost finish response): its
         completion notice must still go out. Hand on whatever its outbox holds."""
         handed = self._outbox.settle(run.tenant_id, run.id)
@@ -338,10 +338,10 @@ class RunService:
         failures: tuple[Failure, ...] = (),
         result: dict[str, Any] | None = None,
         attempt: int | None = None,
-        expect: Callable[[OperationRun], bool] | None = None,
-        current: OperationRun | None = None,
-        held: OperationRun | None = None,
-    ) -> OperationRun:
+        expect: Callable[[Run], bool] | None = None,
+        current: Run | None = None,
+        held: Run | None = None,
+    ) -> Run:
         """End an active run: run update, lock delete and completion notice in one
         transaction, the first two If-Match.
 
@@ -388,7 +388,7 @@ class RunService:
             return saved
         raise ConcurrentUpdate(f"could not finish run {run_id}")
 
-    def fail(self, tenant_id: str, run_id: str, code: str, message: str) -> OperationRun | None:
+    def fail(self, tenant_id: str, run_id: str, code: str, message: str) -> Run | None:
         """Fail a run if it is still active (the poison queue)."""
         failure = Failure(code=code, message=sanitize_message(message), at=self._clock())
         try:
@@ -396,7 +396,7 @@ class RunService:
         except NotFound:
             return None
 
-    def cancel(self, tenant_id: str, run_id: str) -> OperationRun:
+    def cancel(self, tenant_id: str, run_id: str) -> Run:
         """Queued: cancelled at once. Running: cancel_requested. Completed: InvalidTransition.
 
         Each branch acts only on the state it read: a queued run claimed meanwhile is
@@ -473,7 +473,7 @@ class RunService:
             tenant_id, now=self._clock(), older_than=self._dispatch.lost_after
         )
 
-    def _reap_run(self, run: OperationRun, report: ReapReport, *, backlogged: bool) -> None:
+    def _reap_run(self, run: Run, report: ReapReport, *, backlogged: bool) -> None:
         """Decide on this read; act only if the run is still in the state decided on."""
         for _ in range(MAX_CAS_ATTEMPTS):
             action = self._reap_action(run, self._clock(), backlogged=backlogged)
@@ -487,7 +487,7 @@ class RunService:
             message = self._reap_message(action, run)
             failure = Failure(code=action, message=message, at=self._clock())
 
-            def still(current: OperationRun, decided: str = action) -> bool:
+            def still(current: Run, decided: str = action) -> bool:
                 return self._reap_action(current, self._clock(), backlogged=backlogged) == decided
 
             try:
@@ -507,7 +507,7 @@ class RunService:
             getattr(report, action).append(run.id)
             return
 
-    def _reap_action(self, run: OperationRun, now: datetime, *, backlogged: bool) -> str | None:
+    def _reap_action(self, run: Run, now: datetime, *, backlogged: bool) -> str | None:
         """What the reaper does to this run: a FailureCode to end it with, a re-send, or
         nothing."""
         if model.is_stale_queued(run, now=now, max_age=self._stale_queued_after):
@@ -520,7 +520,7 @@ class RunService:
             return FailureCode.LEASE_EXPIRED
         return None
 
-    def _reap_message(self, action: str, run: OperationRun) -> str:
+    def _reap_message(self, action: str, run: Run) -> str:
         if action == FailureCode.STALE_QUEUED:
             seconds = int(self._stale_queued_after.total_seconds())
             return f"still queued after {seconds} s; no worker picked it up"
@@ -528,7 +528,7 @@ class RunService:
             return f"its work message was sent {run.dispatch_count} times and never delivered"
         return f"the worker's lease expired during attempt {run.attempt}"
 
-    def _own_lock(self, run: OperationRun) -> ActiveLock | None:
+    def _own_lock(self, run: Run) -> ActiveLock | None:
         """The run's lock, only if it still names this run: never release another run's."""
         lock = self._store.get_lock(run.tenant_id, run.identity_hash)
         return lock if lock is not None and lock.run_id == run.id else None

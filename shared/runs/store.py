@@ -52,13 +52,13 @@ from shared.runs.index import (
     scan_plan,
 )
 from shared.runs.listing import RunFilter
-from shared.runs.model import OperationRun
+from shared.runs.model import Run
 from shared.runs.rows import SUMMARY_PROPERTIES, parse_datetime, run_from_entity, run_to_entity
 
 # How long a tenant seen without its index-ready marker is listed by scan before asking again.
 NOT_READY_RECHECK_SECONDS = 60.0
 
-Page = list[OperationRun]  # (the store's own `list` method shadows the builtin inside it)
+Page = list[Run]  # (the store's own `list` method shadows the builtin inside it)
 
 
 class LockHeld(Exception):
@@ -96,7 +96,7 @@ class RunStorePort(Protocol):
     """What the run service needs from storage; RunStore over a TableClient (Azure or the
     in-memory table with the same semantics) is the implementation."""
 
-    def get(self, tenant_id: str, run_id: str) -> OperationRun | None: ...
+    def get(self, tenant_id: str, run_id: str) -> Run | None: ...
     def get_lock(self, tenant_id: str, identity_hash: str) -> ActiveLock | None: ...
     def active_locks(self, tenant_id: str) -> Iterator[ActiveLock]: ...
     def list(
@@ -106,13 +106,13 @@ class RunStorePort(Protocol):
         *,
         limit: int,
         after_row_key: str | None = None,
-    ) -> tuple[list[OperationRun], str | None]: ...
-    def create_with_lock(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun: ...
-    def replace(self, run: OperationRun) -> OperationRun: ...
+    ) -> tuple[list[Run], str | None]: ...
+    def create_with_lock(self, run: Run, extra: ExtraRows = ()) -> Run: ...
+    def replace(self, run: Run) -> Run: ...
     def replace_and_release(
-        self, run: OperationRun, lock: ActiveLock | None, extra: ExtraRows = ()
-    ) -> OperationRun: ...
-    def end_own_run(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun: ...
+        self, run: Run, lock: ActiveLock | None, extra: ExtraRows = ()
+    ) -> Run: ...
+    def end_own_run(self, run: Run, extra: ExtraRows = ()) -> Run: ...
     def delete_lock(self, lock: ActiveLock) -> bool: ...
     def outbox(self, tenant_id: str, run_id: str | None = None) -> Sequence[OutboxRow]: ...
     def remove_outbox(self, row: OutboxRow) -> None: ...
@@ -148,7 +148,7 @@ class RunStore:
 
     # -- reads ---------------------------------------------------------------------------
 
-    def get(self, tenant_id: str, run_id: str) -> OperationRun | None:
+    def get(self, tenant_id: str, run_id: str) -> Run | None:
         try:
             entity = self._table.get_entity(tenant_id, run_row_key(run_id))
         except ResourceNotFoundError:
@@ -186,7 +186,7 @@ class RunStore:
         *,
         limit: int,
         after_row_key: str | None = None,
-    ) -> tuple[list[OperationRun], str | None]:
+    ) -> tuple[list[Run], str | None]:
         """Newest first, as summaries: the page's runs carry SUMMARY_PROPERTIES only (no
         inputs, failures or result). A filtered page walks an index range (shared.runs.index)
         once the tenant's index is ready. Returns the page and the run RowKey to continue
@@ -222,7 +222,7 @@ class RunStore:
             run_row_key_of(row["RowKey"], chosen.prefix) if chosen.uses_index else row["RowKey"]
             for row in rows
         ]
-        page: list[OperationRun] = []
+        page: list[Run] = []
         for row, key in zip(rows[:limit], keys, strict=False):
             summary = run_from_entity({**row, "RowKey": key})
             if chosen.uses_index and not summary.is_terminal:
@@ -311,7 +311,7 @@ class RunStore:
 
     # -- writes --------------------------------------------------------------------------
 
-    def create_with_lock(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun:
+    def create_with_lock(self, run: Run, extra: ExtraRows = ()) -> Run:
         """Insert the run row, its lock row and `extra` rows atomically; LockHeld if the
         lock exists."""
         entity = run_to_entity(run)
@@ -340,7 +340,7 @@ class RunStore:
             raise _unavailable(error) from error
         return _with_etag(run, results[0].get("etag"))
 
-    def replace(self, run: OperationRun) -> OperationRun:
+    def replace(self, run: Run) -> Run:
         """Write the whole run if its row still has the ETag it was read with."""
         try:
             metadata = self._table.update_entity(
@@ -354,9 +354,7 @@ class RunStore:
             raise _unavailable(error) from error
         return _with_etag(run, metadata.get("etag"))
 
-    def replace_and_release(
-        self, run: OperationRun, lock: ActiveLock | None, extra: ExtraRows = ()
-    ) -> OperationRun:
+    def replace_and_release(self, run: Run, lock: ActiveLock | None, extra: ExtraRows = ()) -> Run:
         """Terminal write: the run (If-Match), the deletion of its lock (If-Match) and the
         `extra` rows (the outbox notice), in one transaction with the run's index rows."""
         entity = run_to_entity(run)
@@ -370,11 +368,11 @@ class RunStore:
 
     def _submit_terminal(
         self,
-        run: OperationRun,
+        run: Run,
         entity: dict[str, Any],
         operations: Sequence[Any],
         extra: ExtraRows,
-    ) -> OperationRun:
+    ) -> Run:
         """The run's terminal write, with its index rows rewritten (and its outcome row
         added) and the `extra` rows upserted, in the same transaction."""
         index = [
@@ -392,7 +390,7 @@ class RunStore:
             raise _unavailable(error) from error
         return _with_etag(run, results[0].get("etag"))
 
-    def end_own_run(self, run: OperationRun, extra: ExtraRows = ()) -> OperationRun:
+    def end_own_run(self, run: Run, extra: ExtraRows = ()) -> Run:
         """Terminal write for a run its worker holds: run (If-Match) + lock delete, atomic.
 
         The lock is deleted without its own ETag, which is safe because the run's If-Match
@@ -517,5 +515,5 @@ def _aware(value: Any) -> datetime:
     return result
 
 
-def _with_etag(run: OperationRun, etag: str | None) -> OperationRun:
+def _with_etag(run: Run, etag: str | None) -> Run:
     return dataclasses.replace(run, etag=etag)

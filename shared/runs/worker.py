@@ -35,12 +35,12 @@ from shared.runs.heartbeat import Heartbeat
 from shared.runs.model import (
     Failure,
     FailureCode,
-    OperationRun,
+    Run,
     RunOutcome,
     outcome_from_counts,
 )
 from shared.runs.rows import check_result_size
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.sanitize import describe_exception
 from shared.runs.service import ClaimVerdict, RunService
 
@@ -93,7 +93,7 @@ class RunWorker:
             else service.lease.total_seconds() / 3
         )
 
-    def process(self, body: str | bytes, dequeue_count: int) -> OperationRun | None:
+    def process(self, body: str | bytes, dequeue_count: int) -> Run | None:
         """Handle one delivery. Returns the run as left, or None when the delivery was dropped."""
         message = parse_message(body)
         if message is None:
@@ -167,7 +167,7 @@ class RunWorker:
             return self._fail(ctx.run, code, describe_exception(error), ctx)
         return self._end(ctx, outcome_from_counts(ctx.counts), result)
 
-    def _give_back(self, run: OperationRun) -> None:
+    def _give_back(self, run: Run) -> None:
         """End this attempt's lease so its redelivery can claim at once."""
         try:
             self._service.release(run)
@@ -176,7 +176,7 @@ class RunWorker:
 
     def _end(
         self, ctx: RunContext, outcome: RunOutcome, result: dict[str, Any] | None
-    ) -> OperationRun | None:
+    ) -> Run | None:
         if ctx.skip_reasons:
             result = {**(result or {}), "skipped_reasons": ctx.skip_reasons}
         try:
@@ -198,9 +198,7 @@ class RunWorker:
         except RunLost:
             return None
 
-    def _fail(
-        self, run: OperationRun, code: str, message: str, ctx: RunContext | None = None
-    ) -> OperationRun | None:
+    def _fail(self, run: Run, code: str, message: str, ctx: RunContext | None = None) -> Run | None:
         failure = Failure(code=code, message=message, attempt=run.attempt, at=self._service.clock())
         try:
             return self._service.finish(
@@ -215,7 +213,7 @@ class RunWorker:
         except RunLost:
             return None
 
-    def process_poison(self, body: str | bytes) -> OperationRun | None:
+    def process_poison(self, body: str | bytes) -> Run | None:
         """A message the host gave up on: fail its run if it is still active."""
         message = parse_message(body)
         if message is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from opentelemetry import metrics
 
 from shared.runs.events import NoEvents, RunEvents
-from shared.runs.model import OperationRun
+from shared.runs.model import Run
 
 meter = metrics.get_meter("intune_operation_runs")
 
@@ -26,11 +26,11 @@ class RunMetricsEvents:
     def __init__(self, inner: RunEvents | None = None) -> None:
         self._inner: RunEvents = inner or NoEvents()
 
-    def run_queued(self, run: OperationRun) -> None:
+    def run_queued(self, run: Run) -> None:
         runs_started.add(1, {"run.type": run.type})
         self._inner.run_queued(run)
 
-    def run_finished(self, run: OperationRun) -> None:
+    def run_finished(self, run: Run) -> None:
         attributes = {"run.type": run.type, "run.outcome": run.outcome.value}
         runs_finished.add(1, attributes)
         if run.completed_at is not None:

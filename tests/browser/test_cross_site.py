@@ -14,7 +14,7 @@ import pytest
 
 from devstack.stack import Stack, reset_caches
 from localcloud.seed import CONTOSO_TENANT_ID
-from shared.api.routes import OPERATIONS, Operation
+from shared.api.routes import ROUTES, Route
 
 NOOP = "diagnostics.noop"
 EVIL = "http://evil.example"
@@ -23,7 +23,7 @@ PORTAL = "https://portal.example"
 # sends: a body that parses as JSON, under a content type no preflight guards.
 FORM_BODY = b'{"type": "diagnostics.noop", "inputs": {"label": "csrf", "x": "="}}'
 
-WRITE_ROUTES = [op for op in OPERATIONS if op.method != "get"]
+WRITE_ROUTES = [op for op in ROUTES if op.method != "get"]
 
 
 def _path(template: str, run_id: str, notification_id: str) -> str:
@@ -87,7 +87,7 @@ def test_a_cross_site_write_with_the_session_cookie_is_refused(
     stack: Stack,
     session: httpx.Client,
     queued_run: str,
-    op: Operation,
+    op: Route,
     headers: dict[str, str],
 ) -> None:
     assert session.get("/api/tenants").status_code == 200  # the cookie does sign in
@@ -107,7 +107,7 @@ def test_a_cross_site_write_with_the_session_cookie_is_refused(
     "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
 )
 def test_a_body_that_is_not_json_is_refused_even_from_the_same_origin(
-    stack: Stack, session: httpx.Client, queued_run: str, op: Operation, content_type: str
+    stack: Stack, session: httpx.Client, queued_run: str, op: Route, content_type: str
 ) -> None:
     path = _path(op.path, queued_run, f"{queued_run}.queued")
     headers = {"Origin": stack.base_url, "Content-Type": content_type}

@@ -13,7 +13,7 @@ from shared.errors import ConcurrentUpdate
 from shared.runs import model
 from shared.runs.identity import new_run_id, outbox_row_key, run_row_key
 from shared.runs.listing import RunFilter
-from shared.runs.model import Initiator, OperationRun, RunOutcome
+from shared.runs.model import Initiator, Run, RunOutcome
 from shared.runs.store import LockHeld, RunStore
 
 TENANT = "3f2b6c1e-0000-4000-8000-000000000002"
@@ -21,7 +21,7 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 ALICE = Initiator(id="alice", name="Alice")
 
 
-def _run(identity: str = "same", at: datetime = NOW) -> OperationRun:
+def _run(identity: str = "same", at: datetime = NOW) -> Run:
     return model.new_run(
         run_id=new_run_id(at),
         tenant_id=TENANT,
@@ -33,7 +33,7 @@ def _run(identity: str = "same", at: datetime = NOW) -> OperationRun:
     )
 
 
-def _outbox(run: OperationRun, event: str) -> dict[str, Any]:
+def _outbox(run: Run, event: str) -> dict[str, Any]:
     return {
         "PartitionKey": run.tenant_id,
         "RowKey": outbox_row_key(run.id, event),
@@ -122,7 +122,7 @@ def test_listing_filters_newest_first(table: Any) -> None:
     assert [r.id for r in first] == [newer.id] and cursor is not None
 
 
-def _ended(store: RunStore, identity: str, created: datetime, ended: datetime) -> OperationRun:
+def _ended(store: RunStore, identity: str, created: datetime, ended: datetime) -> Run:
     run = store.create_with_lock(_run(identity, created))
     return store.end_own_run(model.finish(run, outcome=RunOutcome.SUCCEEDED, now=ended))
 

@@ -10,12 +10,12 @@ from typing import Any, cast
 
 import pytest
 
-from shared.operations.diagnostics import NOOP
 from shared.persistence.memory_table import MemoryTable
+from shared.run_types.diagnostics import NOOP
 from shared.runs.context import RunContext, RunLost
 from shared.runs.dispatch import RunMessage
-from shared.runs.model import FailureCode, OperationRun, RunOutcome, RunStatus
-from shared.runs.run_types import RunType
+from shared.runs.model import FailureCode, Run, RunOutcome, RunStatus
+from shared.runs.run_type import RunType
 from shared.runs.service import ClaimVerdict
 from shared.runs.store import RunStore
 from tests.faults.world import ALICE, LEASE, POLICY, REAPER_PERIOD, STALE_QUEUED, TENANT, World
@@ -74,7 +74,7 @@ def any_write(op: str, args: tuple[Any, ...]) -> bool:
     return True
 
 
-def queued_run(world: World, inputs: dict[str, Any] | None = None) -> OperationRun:
+def queued_run(world: World, inputs: dict[str, Any] | None = None) -> Run:
     run, created = world.service.ensure_run(TENANT, "sim.work", inputs or {"items": 1}, ALICE)
     assert created
     return world.service.dispatch_or_fail(run)
@@ -248,7 +248,7 @@ def test_retry_after_reschedules_the_message_and_counts_against_the_budget() -> 
     assert done is not None and done.failures[-1].code == FailureCode.RETRIES_EXHAUSTED
 
 
-def _always_throttled(world: World, message: RunMessage) -> OperationRun | None:
+def _always_throttled(world: World, message: RunMessage) -> Run | None:
     from shared.errors import TransientError
 
     def throttled(ctx: RunContext, inputs: Any) -> None:
@@ -269,7 +269,7 @@ def test_a_start_never_waits_on_a_notification_send() -> None:
     release = threading.Event()
 
     class StuckSink:
-        def wants(self, run: OperationRun) -> bool:
+        def wants(self, run: Run) -> bool:
             return True
 
         def send(self, tenant_id: str, run_id: str, event: str) -> None:

@@ -26,16 +26,16 @@ from shared.notifications.ledger import DeliveryLedger
 from shared.notifications.message import Channel, NotificationEvent
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 from shared.notifications.worker import NotificationWorker, RetrySchedule
-from shared.operations.diagnostics import NOOP
 from shared.persistence.memory_queue import MemoryQueue
 from shared.persistence.memory_table import MemoryTable
+from shared.run_types.diagnostics import NOOP
 from shared.runs.context import RunContext
 from shared.runs.dispatch import QueueDispatcher, RunMessage
 from shared.runs.identity import LOCK_PREFIX, OUTBOX_PREFIX, RUN_RANGE
-from shared.runs.model import ACTIVE, FailureCode, Initiator, OperationRun, RunStatus
+from shared.runs.model import ACTIVE, FailureCode, Initiator, Run, RunStatus
 from shared.runs.outbox import Outbox, inline
 from shared.runs.rows import run_from_entity
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
@@ -346,7 +346,7 @@ class World:
     # -- the run type: items with a progress write in the middle --------------------------------
 
     def _register_work_type(self) -> None:
-        from shared.runs.run_types import RunType
+        from shared.runs.run_type import RunType
 
         def handler(ctx: RunContext, inputs: Any) -> dict[str, Any]:
             self._execution_starts(ctx)
@@ -522,14 +522,14 @@ class World:
 
     # -- reading the truth from the tables -----------------------------------------------------
 
-    def runs(self) -> list[OperationRun]:
+    def runs(self) -> list[Run]:
         return [
             run_from_entity(e)
             for e in self.runs_table.rows(TENANT)
             if RUN_RANGE[0] <= e["RowKey"] < RUN_RANGE[1]
         ]
 
-    def _row(self, run_id: str) -> OperationRun | None:
+    def _row(self, run_id: str) -> Run | None:
         return next((r for r in self.runs() if r.id == run_id), None)
 
     def check_running_invariants(self) -> None:
@@ -566,7 +566,7 @@ class World:
             problems.extend(self._notice_problems(run))
         return problems
 
-    def _notice_problems(self, run: OperationRun) -> list[str]:
+    def _notice_problems(self, run: Run) -> list[str]:
         problems = []
         user = run.initiator.id
         inbox = {e["NotificationId"]: e for e in self.inbox_table.rows(user)}

@@ -156,5 +156,5 @@ def test_the_app_imports_from_the_package_alone(package: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     names = json.loads(result.stdout.strip().splitlines()[-1])
-    assert {"run_worker", "run_reaper", "run_retention", "api_start_operation"} <= set(names)
+    assert {"run_worker", "run_reaper", "run_retention", "api_start_run"} <= set(names)
     assert {"api_list_tenants", "monitoring_page", "api_health"} <= set(names)

@@ -16,12 +16,12 @@ from azure.storage.queue import QueueClient
 from shared.composition import root
 from shared.composition.services import services
 from shared.config import RUNS_TABLE, Settings
-from shared.operations.diagnostics import NOOP
 from shared.persistence.clients import StorageClients
+from shared.run_types.diagnostics import NOOP
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.identity import LOCK_RANGE, RUN_RANGE
-from shared.runs.model import Initiator, OperationRun
-from shared.runs.run_types import Registry, RunType
+from shared.runs.model import Initiator, Run
+from shared.runs.run_type import Registry, RunType
 from shared.runs.service import ClaimVerdict, RunService
 from shared.runs.store import RunStore
 from shared.runs.worker import RunWorker
@@ -67,13 +67,13 @@ class Harness:
 
     def start(
         self, run_type: str = "diagnostics.noop", inputs: Any = None, who: Initiator = ALICE
-    ) -> tuple[OperationRun, bool]:
+    ) -> tuple[Run, bool]:
         run, created = self.service.ensure_run(self.tenant_id, run_type, inputs or {}, who)
         if created:
             run = self.service.dispatch_or_fail(run)
         return run, created
 
-    def claim(self, run_id: str, token: str | None = None) -> OperationRun | None:
+    def claim(self, run_id: str, token: str | None = None) -> Run | None:
         """The run if a delivery carrying `token` takes it now, else None."""
         claim = self.service.claim(self.tenant_id, run_id, token=token)
         return claim.run if claim.verdict is ClaimVerdict.CLAIMED else None
@@ -91,7 +91,7 @@ class Harness:
             time.sleep(0.1)
         raise AssertionError("no message became visible")
 
-    def deliver_next(self) -> OperationRun | None:
+    def deliver_next(self) -> Run | None:
         """What the Functions host does: receive, run the worker, delete on success."""
         delivery = self.receive()
         result = self.worker.process(delivery.body, delivery.dequeue_count)

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from shared.config import RUNS_TABLE
-from shared.operations.diagnostics import NOOP
 from shared.persistence.clients import StorageClients
+from shared.run_types.diagnostics import NOOP
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.model import Initiator
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from tests.integration.conftest import LEASE, STALE_QUEUED

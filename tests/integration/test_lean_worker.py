@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.runs.model import OperationRun, RunOutcome, RunStatus
+from shared.runs.model import Run, RunOutcome, RunStatus
 from shared.runs.service import RunService
 from shared.runs.store import ActiveLock, RunStore
 from shared.runs.worker import RetryPolicy, RunWorker
@@ -20,7 +20,7 @@ class ReadCountingStore(RunStore):
         super().__init__(*args)
         self.reads: list[str] = []
 
-    def get(self, tenant_id: str, run_id: str) -> OperationRun | None:
+    def get(self, tenant_id: str, run_id: str) -> Run | None:
         self.reads.append("run")
         return super().get(tenant_id, run_id)
 

@@ -12,7 +12,7 @@ from shared.persistence.clients import StorageClients
 from shared.runs.identity import LOCK_RANGE, RUN_RANGE, run_row_key
 from shared.runs.index import READY_KEY, index_prefix, scan_plan
 from shared.runs.listing import RunFilter
-from shared.runs.model import OperationRun, RunOutcome, RunStatus
+from shared.runs.model import Run, RunOutcome, RunStatus
 from shared.runs.store import RunStore
 from tests.integration.conftest import ALICE, BOB, Harness, make_service
 from tests.integration.requests_log import storage_requests
@@ -20,7 +20,7 @@ from tests.integration.requests_log import storage_requests
 INDEX_RANGE = ("~ix~", "~ix\x7f")
 
 
-def _runs(harness: Harness) -> list[OperationRun]:
+def _runs(harness: Harness) -> list[Run]:
     """Eight ended runs of two initiators and three outcomes, and one still queued."""
     ended = []
     outcomes = itertools.cycle(
@@ -35,7 +35,7 @@ def _runs(harness: Harness) -> list[OperationRun]:
     return [*ended, queued]
 
 
-def _ids(runs: list[OperationRun]) -> list[str]:
+def _ids(runs: list[Run]) -> list[str]:
     return [r.id for r in runs]
 
 
@@ -54,7 +54,7 @@ FILTERS = [
 ]
 
 
-def _all_pages(harness: Harness, run_filter: RunFilter, limit: int) -> list[OperationRun]:
+def _all_pages(harness: Harness, run_filter: RunFilter, limit: int) -> list[Run]:
     items, cursor = harness.service.list(harness.tenant_id, run_filter, limit=limit)
     while cursor:
         more, cursor = harness.service.list(
@@ -89,7 +89,7 @@ class CountingStore(RunStore):
         super().__init__(*args)
         self.point_reads = 0
 
-    def get(self, tenant_id: str, run_id: str) -> OperationRun | None:
+    def get(self, tenant_id: str, run_id: str) -> Run | None:
         self.point_reads += 1
         return super().get(tenant_id, run_id)
 

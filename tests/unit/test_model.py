@@ -10,7 +10,7 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=10)
 
 
-def queued(input_summary: str = "") -> model.OperationRun:
+def queued(input_summary: str = "") -> model.Run:
     return model.new_run(
         run_id="01J0000000000000000000000A",
         tenant_id="t",

@@ -2,8 +2,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from shared.errors import InputInvalid, PayloadTooLarge, UnknownRunType
-from shared.operations.catalogue import build_registry
-from shared.runs.run_types import Registry, RunType
+from shared.run_types.catalogue import build_registry
+from shared.runs.run_type import Registry, RunType
 
 
 class Inputs(BaseModel):

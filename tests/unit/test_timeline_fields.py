@@ -8,7 +8,7 @@ from tests.unit.test_model import LEASE, NOW
 from tests.unit.test_model import queued as queued_run
 
 
-def queued() -> model.OperationRun:
+def queued() -> model.Run:
     return queued_run(input_summary="nightly · 3 items")
 
 

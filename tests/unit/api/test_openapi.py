@@ -9,7 +9,7 @@ import schemathesis
 
 from devhost.loader import _get_functions
 from shared.api.openapi import BEARER, document
-from shared.api.routes import OPERATIONS
+from shared.api.routes import ROUTES
 
 # Not part of the API: the static monitoring page (served beside it, not described).
 NOT_API = {"monitoring/{*path}"}
@@ -41,7 +41,7 @@ def test_every_route_of_the_app_is_described_and_nothing_else() -> None:
 
 
 def test_security_and_statuses() -> None:
-    for op in OPERATIONS:
+    for op in ROUTES:
         spec = document()["paths"][op.path][op.method]
         statuses = set(spec["responses"])
         if op.secured:
@@ -113,7 +113,7 @@ def test_each_route_of_the_table_is_the_function_registered_for_it() -> None:
     """The route table is the one declaration: the registered functions' names, routes and
     methods are exactly the table's."""
     expected: dict[str, tuple[str, set[str]]] = {}
-    for op in OPERATIONS:
+    for op in ROUTES:
         route, methods = expected.setdefault(op.function, (op.route, set()))
         assert route == op.route, op.operation_id
         methods.add(op.method)
@@ -121,7 +121,7 @@ def test_each_route_of_the_table_is_the_function_registered_for_it() -> None:
 
 
 def test_auth_rules_match_the_documented_replies() -> None:
-    for op in OPERATIONS:
+    for op in ROUTES:
         spec = document()["paths"][op.path][op.method]
         if op.auth == "writer":
             assert "403" in spec["responses"], op.operation_id

@@ -18,7 +18,7 @@ from shared.errors import InputInvalid, NotFound
 from shared.notifications.inbox import Notification
 from shared.notifications.message import Channel, NotificationEvent
 from shared.notifications.preferences import ChannelPlan
-from shared.operations.diagnostics import NOOP
+from shared.run_types.diagnostics import NOOP
 from shared.runs.links import Links
 from shared.runs.model import (
     Failure,
@@ -80,8 +80,8 @@ def _runs() -> list[Any]:
 @pytest.mark.parametrize("index", range(4))
 def test_run_json_is_a_run(index: int) -> None:
     run = _runs()[index]
-    parsed = _validates(response_models.Run, run_json(run, LINKS))
-    assert isinstance(parsed, response_models.Run)
+    parsed = _validates(response_models.RunDetail, run_json(run, LINKS))
+    assert isinstance(parsed, response_models.RunDetail)
     assert parsed.links.self_.startswith("https://api.example.test/api/tenants/")
 
 
@@ -96,13 +96,15 @@ def test_the_summary_is_the_run_less_its_heavy_fields() -> None:
     run = _runs()[2]
     full, summary = run_json(run, LINKS), run_summary_json(run, LINKS)
     assert {k: full[k] for k in summary} == summary
-    assert set(response_models.Run.model_fields) > set(response_models.RunSummary.model_fields)
+    assert set(response_models.RunDetail.model_fields) > set(
+        response_models.RunSummary.model_fields
+    )
 
 
 def test_a_run_with_extra_keys_does_not_validate() -> None:
     body = {**run_json(_runs()[0], LINKS), "etag": "W/1"}
     with pytest.raises(ValueError):
-        response_models.Run.model_validate(body)
+        response_models.RunDetail.model_validate(body)
 
 
 def test_error_json_is_an_error_body() -> None:

@@ -8,9 +8,6 @@ from typing import Any
 import pytest
 
 from shared.errors import InputInvalid, PayloadTooLarge
-from shared.operations.backup_capture import BackupCaptureInputs
-from shared.operations.policy_sync import PolicySyncInputs
-from shared.operations.restore_execute import RestoreInputs
 from shared.policies.kinds import COMPLIANCE_POLICIES, DEVICE_CONFIGURATIONS, SETTINGS_CATALOG
 from shared.policies.snapshot import MalformedPolicy, parse_policy
 from shared.restore.payload import (
@@ -19,7 +16,10 @@ from shared.restore.payload import (
     map_assignments,
     restore_marker,
 )
-from shared.runs.run_types import RunType
+from shared.run_types.backup_capture import BackupCaptureInputs
+from shared.run_types.policy_sync import PolicySyncInputs
+from shared.run_types.restore_execute import RestoreInputs
+from shared.runs.run_type import RunType
 
 G1, G2, G3 = (f"{n}0000000-0000-4000-8000-000000000000" for n in (1, 2, 3))
 GROUP = "#microsoft.graph.groupAssignmentTarget"
@@ -175,8 +175,8 @@ def test_inputs_are_normalised_so_equal_requests_are_the_same_run() -> None:
 def test_the_catalogue_offers_the_four_types_with_their_input_schemas() -> None:
     from typing import cast
 
-    from shared.operations.catalogue import build_registry
-    from shared.operations.run_type_deps import RunTypeDeps
+    from shared.run_types.catalogue import build_registry
+    from shared.run_types.run_type_deps import RunTypeDeps
 
     registry = build_registry(include_diagnostics=False, deps=cast(RunTypeDeps, object()))
     entries = {t.name: t.catalogue_entry() for t in registry}

@@ -20,7 +20,7 @@ from shared.graph.client import GraphClient
 from shared.graph.credentials import GraphCredentials
 from shared.graph.errors import GraphError
 from shared.graph.retry import RetryPolicy
-from shared.runs.model import Initiator, OperationRun, RunOutcome, RunStatus
+from shared.runs.model import Initiator, Run, RunOutcome, RunStatus
 from shared.telemetry import RedactingFilter, RunLogContextFilter, redact, run_log_context, spans
 from shared.telemetry import config as telemetry_config
 from shared.telemetry import runs as run_metrics
@@ -174,14 +174,14 @@ def test_run_metrics_count_and_hand_on(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
 
     class Inner:
-        def run_queued(self, run: OperationRun) -> None:
+        def run_queued(self, run: Run) -> None:
             seen.append("queued")
 
-        def run_finished(self, run: OperationRun) -> None:
+        def run_finished(self, run: Run) -> None:
             seen.append("finished")
 
     created = datetime(2026, 1, 1, tzinfo=UTC)
-    run = OperationRun(
+    run = Run(
         id="01JABCDEFGHJKMNPQRSTVWXYZ0",
         tenant_id="t",
         type="policy.sync",

@@ -13,15 +13,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.operations.item_bookkeeping import restart_counts, run_item
-from shared.operations.policy_types import PolicyKinds
-from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
 from shared.policies.snapshot import parse_policy
+from shared.run_types.item_bookkeeping import restart_counts, run_item
+from shared.run_types.policy_types import PolicyKinds
+from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.context import RunContext
-from shared.runs.run_types import RunType
+from shared.runs.run_type import RunType
 
 
 class PolicySyncInputs(BaseModel):

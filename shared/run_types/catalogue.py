@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from shared.runs.run_types import Registry
+from shared.runs.run_type import Registry
 
 if TYPE_CHECKING:
-    from shared.operations.run_type_deps import RunTypeDeps
+    from shared.run_types.run_type_deps import RunTypeDeps
 
 
 def build_registry(*, include_diagnostics: bool, deps: RunTypeDeps | None = None) -> Registry:
@@ -15,10 +15,10 @@ def build_registry(*, include_diagnostics: bool, deps: RunTypeDeps | None = None
     `deps` (tools that only need the diagnostics type) they are left out."""
     registry = Registry()
     if deps is not None:
-        from shared.operations.backup_capture import make_backup_capture
-        from shared.operations.directory_groups_sync import make_directory_groups_sync
-        from shared.operations.policy_sync import make_policy_sync
-        from shared.operations.restore_execute import make_restore_execute
+        from shared.run_types.backup_capture import make_backup_capture
+        from shared.run_types.directory_groups_sync import make_directory_groups_sync
+        from shared.run_types.policy_sync import make_policy_sync
+        from shared.run_types.restore_execute import make_restore_execute
 
         for make in (
             make_directory_groups_sync,
@@ -28,7 +28,7 @@ def build_registry(*, include_diagnostics: bool, deps: RunTypeDeps | None = None
         ):
             registry.register(make(deps))
     if include_diagnostics:
-        from shared.operations.diagnostics import NOOP
+        from shared.run_types.diagnostics import NOOP
 
         registry.register(NOOP)
     return registry

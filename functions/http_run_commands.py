@@ -1,13 +1,14 @@
 """Write routes (start, cancel) and the run-type catalogue: these use the full composition
 root, whose registry knows the run types. Paths, methods and auth rules are in the route
-table (shared.api.routes.OPERATIONS)."""
+table (shared.api.routes.ROUTES)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from functions._routes import Authorized, route
+from functions._routes import route
 from shared.api import commands
+from shared.api.access import Authorized
 from shared.api.present import ApiResponse
 from shared.composition.reads import api_services
 from shared.composition.services import services
@@ -15,20 +16,20 @@ from shared.composition.services import services
 bp = func.Blueprint()
 
 
-@route(bp, "startOperation")
-def start_operation(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return commands.start_operation(
+@route(bp, "startRun")
+def start_run(req: func.HttpRequest, who: Authorized) -> ApiResponse:
+    return commands.start_run(
         services().runs, api_services().links, who.tenant, who.user, req.get_body()
     )
 
 
-@route(bp, "cancelOperation")
-def cancel_operation(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return commands.cancel_operation(
+@route(bp, "cancelRun")
+def cancel_run(req: func.HttpRequest, who: Authorized) -> ApiResponse:
+    return commands.cancel_run(
         services().runs, api_services().links, who.tenant, req.route_params.get("run_id")
     )
 
 
-@route(bp, "listOperationTypes")
+@route(bp, "listRunTypes")
 def operation_types(req: func.HttpRequest, who: Authorized) -> ApiResponse:
     return commands.catalogue(services().registry)

@@ -13,15 +13,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.backups.store import BackupSet
-from shared.operations.item_bookkeeping import run_item
-from shared.operations.policy_types import BackupPolicyIds
-from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
 from shared.policies.snapshot import parse_policy
+from shared.run_types.item_bookkeeping import run_item
+from shared.run_types.policy_types import BackupPolicyIds
+from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.context import RunContext
-from shared.runs.run_types import RunType
+from shared.runs.run_type import RunType
 
 POLICY_NOT_FOUND = "policy_not_found"
 

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.runs.context import RunContext
-from shared.runs.run_types import RunType
+from shared.runs.run_type import RunType
 
 
 class NoopInputs(BaseModel):

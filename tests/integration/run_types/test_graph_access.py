@@ -14,7 +14,7 @@ from localcloud.seed import (
     CONTOSO_TENANT_ID,
     FABRIKAM_TENANT_ID,
 )
-from shared.operations.graph_access import GraphNotConfigured
+from shared.run_types.graph_access import GraphNotConfigured
 from shared.runs.model import RunOutcome
 from shared.tenants import GraphAppReference, ManagedTenant
 from tests.integration.conftest import Harness

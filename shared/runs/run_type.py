@@ -1,7 +1,7 @@
 """The run-type interface the run core owns: a name, a catalogue entry, an input model
 and a handler, and the registry the service and the worker look them up in by name.
 
-The run types themselves (shared.operations) implement this interface and depend on the
+The run types themselves (shared.run_types) implement this interface and depend on the
 run core; the run core never imports them (an import-linter layers contract)."""
 
 from __future__ import annotations

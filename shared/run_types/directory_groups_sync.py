@@ -13,11 +13,11 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.directory.groups import DirectoryGroup, GroupCacheState
 from shared.errors import AppError
-from shared.operations.item_bookkeeping import restart_counts
-from shared.operations.run_type_deps import RunTypeDeps
 from shared.policies.snapshot import is_key_safe
+from shared.run_types.item_bookkeeping import restart_counts
+from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.context import RunContext
-from shared.runs.run_types import RunType
+from shared.runs.run_type import RunType
 
 GROUP_SELECT = "id,displayName,description,mailEnabled,securityEnabled"
 PAGE_SIZE = 999  # Graph's maximum for /groups: fewest round trips

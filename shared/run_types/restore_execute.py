@@ -20,9 +20,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.backups.store import BackupItem
 from shared.errors import AppError
 from shared.graph import GraphError, GraphOutcomeUnknown, GraphTransientError
-from shared.operations.item_bookkeeping import restart_counts, run_item
-from shared.operations.policy_types import GroupId, RestorePolicyIds
-from shared.operations.run_type_deps import RunTypeDeps
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import PolicyKind, kind_named
 from shared.restore.ledger import LedgerEntry, LedgerState
@@ -32,8 +29,11 @@ from shared.restore.payload import (
     map_assignments,
     restore_marker,
 )
+from shared.run_types.item_bookkeeping import restart_counts, run_item
+from shared.run_types.policy_types import GroupId, RestorePolicyIds
+from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.context import RunContext
-from shared.runs.run_types import RunType
+from shared.runs.run_type import RunType
 
 RUN_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 

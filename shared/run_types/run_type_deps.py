@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from shared.backups.store import BackupStore
 from shared.directory.groups import EntraGroupsStore
-from shared.operations.graph_access import GraphAccess
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
+from shared.run_types.graph_access import GraphAccess
 
 
 def utcnow() -> datetime:

@@ -37,9 +37,9 @@ from shared.config import (
     Settings,
 )
 from shared.graph import GraphClient, MsalApps, RetryPolicy
-from shared.operations.run_type_deps import RunTypeDeps
 from shared.persistence.clients import StorageClients
-from shared.runs.run_types import Registry
+from shared.run_types.run_type_deps import RunTypeDeps
+from shared.runs.run_type import Registry
 from shared.tenants import GraphAppReference, ManagedTenant, TenantStore
 from tests.integration.conftest import Harness
 from tests.integration.localcloud.conftest import (  # noqa: F401 - shared fixtures
