@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,12 +49,17 @@ def azurite_command(
     ]
 
 
-def wait_for_ports(ports: tuple[int, ...], deadline: float, host: str = "127.0.0.1") -> bool:
-    """True once every port accepts a connection, False at `deadline` (monotonic)."""
+def wait_for_ports(
+    ports: tuple[int, ...], deadline: float, process: subprocess.Popen[bytes] | None = None
+) -> bool:
+    """True once every port accepts a connection; False at `deadline` (monotonic) or as
+    soon as `process` has exited."""
     pending = list(ports)
     while pending and time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
         try:
-            with socket.create_connection((host, pending[0]), timeout=0.2):
+            with socket.create_connection(("127.0.0.1", pending[0]), timeout=0.2):
                 pending.pop(0)
         except OSError:
             time.sleep(0.05)
@@ -73,20 +79,27 @@ def start_azurite_process(
     tls: tuple[Path, Path] | None = None,
     location: Path | None = None,
 ) -> tuple[subprocess.Popen[bytes], tuple[int, int, int]]:
-    """Azurite (blob, queue, table) on `ports` or free ones, ready to serve."""
+    """Azurite (blob, queue, table) on `ports` or free ones, ready to serve.
+
+    Its stderr goes to a temporary file, not a pipe: nobody reads a pipe while Azurite
+    runs (for hours under `make dev`), and a full pipe would stall it.
+    """
     binary = azurite_binary(root)
     if binary is None:
         raise RuntimeError("Azurite is not installed: run `make deps` (npm ci).")
     blob, queue, table = ports or (free_port(), free_port(), free_port())
-    process = subprocess.Popen(  # noqa: S603 - a fixed local binary
-        azurite_command(binary, blob=blob, queue=queue, table=table, location=location, tls=tls),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    if not wait_for_ports((blob, queue, table), time.monotonic() + 30):
-        process.kill()
-        _, err = process.communicate()
-        if process.stderr is not None:
-            process.stderr.close()
-        raise RuntimeError(f"Azurite did not start: {err.decode(errors='replace')[-2000:]}")
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(  # noqa: S603 - a fixed local binary
+            azurite_command(
+                binary, blob=blob, queue=queue, table=table, location=location, tls=tls
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=errors,
+        )
+        if not wait_for_ports((blob, queue, table), time.monotonic() + 30, process):
+            process.kill()
+            process.wait(timeout=10)
+            errors.seek(0)
+            said = errors.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"Azurite did not start (exit {process.returncode}): {said}")
     return process, (blob, queue, table)

@@ -26,7 +26,7 @@ from devhost.localstack import (
     demo_easy_auth,
     local_values,
     seed_demo,
-    start_azurite,
+    start_dev_azurite,
     write_local_settings,
 )
 from devhost.settings import LocalSettings, expand_development_storage
@@ -63,7 +63,7 @@ def dev(args: argparse.Namespace, serve: object) -> int:
     from localcloud import LocalCloud
 
     root = args.script_root.resolve()
-    azurite = start_azurite(root)
+    azurite = start_dev_azurite(root)
     cloud = None
     try:
         state = root / ".localcloud"

@@ -7,11 +7,10 @@ import json
 import logging
 import socket
 import subprocess
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from devhost.azurite import azurite_binary, azurite_command
+from devhost.azurite import start_azurite_process
 from devhost.easyauth import EasyAuth
 from localcloud.directory import Directory
 from localcloud.seed import (
@@ -58,29 +57,17 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
-def start_azurite(root: Path) -> subprocess.Popen[bytes] | None:
+def start_dev_azurite(root: Path) -> subprocess.Popen[bytes] | None:
     """Azurite on its default ports, data in .azurite/; None if one already listens."""
     if all(port_open(p) for p in AZURITE_PORTS):
         print("Azurite already listening on 10000-10002: using it.", flush=True)
         return None
-    command = azurite_binary(root)
-    if command is None:
-        raise SystemExit("Azurite is not installed: run `make deps` (npm ci).")
     data = root / ".azurite"
     data.mkdir(exist_ok=True)
-    blob, queue, table = AZURITE_PORTS
-    process = subprocess.Popen(  # noqa: S603 - a fixed local binary
-        azurite_command(command, blob=blob, queue=queue, table=table, location=data),
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not all(port_open(p) for p in AZURITE_PORTS):
-        if process.poll() is not None:
-            raise SystemExit(f"Azurite exited with {process.returncode}")
-        time.sleep(0.1)
-    if not all(port_open(p) for p in AZURITE_PORTS):
-        process.terminate()
-        raise SystemExit("Azurite did not start within 30 s")
+    try:
+        process, _ = start_azurite_process(root, AZURITE_PORTS, location=data)
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from None
     return process
 
 

@@ -35,8 +35,6 @@ class Azurite:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=10)
-        if self.process is not None and self.process.stderr is not None:
-            self.process.stderr.close()
 
 
 def start_azurite(tls: tuple[Path, Path] | None = None) -> Azurite:

@@ -12,7 +12,7 @@ from shared.api.parsing import parse_body, parse_query
 from shared.api.present import ApiResponse
 from shared.auth.caller import Caller, CallerKind
 from shared.errors import Forbidden
-from shared.notifications.inbox import Inbox
+from shared.notifications.inbox import MAX_CURSOR_LENGTH, Inbox
 from shared.notifications.message import Channel
 from shared.notifications.preferences import ChannelPlan, PreferenceStore
 
@@ -22,7 +22,7 @@ class NotificationQuery(BaseModel):
 
     unread: Literal["true", "false"] = "false"
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=120)
+    cursor: str | None = Field(default=None, max_length=MAX_CURSOR_LENGTH)
 
 
 class PreferencesBody(BaseModel):

@@ -70,6 +70,11 @@ def notification_id(run_id: str, event: NotificationEvent) -> str:
     return f"{run_id}.{event.value}"
 
 
+# A cursor is a row key: a mirrored run id (26), "~" and an event name. The API's query model
+# uses the same bound, so an over-long cursor is refused in one place with one answer.
+MAX_CURSOR_LENGTH = 80
+
+
 def _row_key(notification_id_: str) -> str:
     run_id, _, event = notification_id_.partition(".")
     if not is_run_id(run_id) or event not in {e.value for e in NotificationEvent}:
@@ -149,7 +154,7 @@ class Inbox:
         clauses = ["PartitionKey eq @pk"]
         parameters: dict[str, Any] = {"pk": user_id}
         if after:
-            if len(after) > 80 or "~" not in after:
+            if len(after) > MAX_CURSOR_LENGTH or "~" not in after:
                 raise InvalidRequest("cursor is not valid", code="invalid_cursor")
             clauses.append("RowKey gt @after")
             parameters["after"] = after

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -32,6 +32,7 @@ from shared.runs.identity import (
     run_row_key,
 )
 from shared.runs.index import INDEX_ROWS_PER_RUN, index_keys_of
+from shared.runs.rows import parse_datetime
 
 _COMPLETED = "completed"
 # What is read of an old run: enough to delete it, its dependents and its index rows.
@@ -80,8 +81,8 @@ def expired_runs(
         for row in rows:
             if row.get("Status") != _COMPLETED or not row["RowKey"].startswith(RUN_PREFIX):
                 continue
-            completed_at = row.get("CompletedAt")
-            if isinstance(completed_at, datetime) and _aware(completed_at) >= cutoff:
+            completed_at = parse_datetime(row.get("CompletedAt"))
+            if completed_at is not None and completed_at >= cutoff:
                 continue  # created long ago but finished recently: not yet
             initiator_id = str(row.get("InitiatorId") or "")
             yield ExpiredRun(
@@ -147,7 +148,3 @@ def _purge_chunk(table: TableClient, runs: Sequence[ExpiredRun], result: RunPurg
             if error.status_code not in (404, 412):
                 raise
             result.changed += 1
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -424,7 +424,7 @@ class RunStore:
                     row_key=e["RowKey"],
                     run_id=e["RunId"],
                     event=e["Event"],
-                    created_at=_aware(e["CreatedAt"]),
+                    created_at=_required_time(e["CreatedAt"]),
                     etag=etag_of(e),
                 )
                 for e in entities
@@ -483,16 +483,17 @@ class RunStore:
     def delete_lock(self, lock: ActiveLock) -> bool:
         """Remove a stale lock only if nobody touched it since it was read.
 
-        False when it changed meanwhile; a lock already gone counts as removed.
+        False when it changed meanwhile; a lock already gone counts as removed (the SDK's
+        delete answers a 404 with success).
         """
         try:
             self._table.delete_entity(
                 lock.tenant_id, lock_row_key(lock.identity_hash), **_if_match(lock.etag)
             )
-        except (ResourceModifiedError, ResourceNotFoundError):
+        except ResourceModifiedError:
             return False
         except HttpResponseError as error:
-            if error.status_code in (404, 412):
+            if error.status_code == 412:
                 return False
             raise _unavailable(error) from error
         except (ServiceRequestError, ServiceResponseError) as error:
@@ -509,7 +510,7 @@ class RunStore:
         )
 
 
-def _aware(value: Any) -> datetime:
+def _required_time(value: Any) -> datetime:
     result = parse_datetime(value)
     assert result is not None  # noqa: S101 - written on every outbox row
     return result

@@ -107,3 +107,6 @@ def test_notification_routes_need_a_person(stack: Stack) -> None:
         assert http.post("/api/me/notifications/nope/read").status_code == 404
         assert http.get("/api/me/notifications", params={"limit": "0"}).status_code == 422
         assert http.get("/api/me/notifications", params={"cursor": "x"}).status_code == 400
+        # One bound for a cursor, the query model's: a 100-character one is refused there.
+        too_long = http.get("/api/me/notifications", params={"cursor": "0" * 50 + "~" + "q" * 49})
+        assert too_long.status_code == 422, too_long.text
