@@ -23,7 +23,8 @@ def _outage(world: World, point: str, then: Callable[[], None]) -> Callable[[], 
 def scenario(world: World) -> None:
     """Reaches every fault point: starts, duplicates, a cancel, a send that fails, starts
     whose process died before the send (with and without the user retrying), a worker
-    crash, a transient error, a throttle with Retry-After, a Teams outage."""
+    crash, a cancel of a running run, a transient error, a throttle with Retry-After, a
+    Teams outage."""
     world.teams.outages = 1
     world.start(ALICE, {"items": 2})
     world.start(BOB, {"items": 2})  # the same identity: deduplicated onto Alice's run
@@ -41,6 +42,9 @@ def scenario(world: World) -> None:
     world.at(timedelta(seconds=50), lambda: world.start(ALICE, {"items": 1, "label": "crash"}))
     world.at(timedelta(seconds=55), lambda: world.start(BOB, {"items": 1, "label": "flaky"}))
     world.at(timedelta(seconds=58), lambda: world.start(BOB, {"items": 1, "label": "throttled"}))
+    world.at(
+        timedelta(seconds=59), lambda: world.start(ALICE, {"items": 3, "label": "stop midway"})
+    )
     world.at(REAPER_PERIOD, lambda: None)  # at least one reaper pass
     world.run_until_quiet()
 
@@ -66,6 +70,7 @@ def test_without_faults_every_invariant_holds() -> None:
         ("6", "succeeded", 1),  # re-sent by the reaper
         ("crash", "failed", 1),  # lease_expired: its host died
         ("flaky", "succeeded", 2),
+        ("stop midway", "cancelled", 1),  # cancel requested while it ran
         ("throttled", "succeeded", 2),
     ]
 

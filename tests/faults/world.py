@@ -72,6 +72,7 @@ FAULT_POINTS = (
     "finish.commit",  # the worker's terminal transaction (with the completed notice)
     "lease.release",  # an attempt ending its lease to be retried
     "cancel.commit",  # cancelling a queued run
+    "cancel.request",  # asking a running run to stop
     "reaper.scan",  # the reaper listing a tenant's locks
     "reaper.fail",  # the reaper's terminal transaction
     "outbox.hand_on",  # a notice put on the notifications queue
@@ -361,6 +362,8 @@ class World:
                 for index in range(inputs.items):
                     ctx.check_cancelled()
                     ctx.item_succeeded()
+                    if index == 0 and inputs.label == "stop midway":
+                        self._user_cancels(ctx.run.id)  # a request while the handler works
                     if index == 0:
                         ctx.flush()
                 return {"items": inputs.items}
@@ -431,6 +434,12 @@ class World:
                     self.service.cancel(TENANT, run.id)
                 except Exception:  # noqa: S110 - the caller saw an error; fine
                     pass
+
+    def _user_cancels(self, run_id: str) -> None:
+        try:
+            self.service.cancel(TENANT, run_id)
+        except Exception:  # noqa: S110 - the caller saw an error; the run goes on
+            pass
 
     def at(self, delay: timedelta, action: Callable[[], None]) -> None:
         self.actions.append((self.now + delay, action))
