@@ -339,3 +339,21 @@ def test_polling_pauses_while_hidden_and_stops_when_nothing_is_active(
     page.wait_for_timeout(3000)  # nothing active: no more polling of the run
     # (The bell keeps polling the caller's unread count, with its own backoff.)
     assert [u for u in api_calls if "/api/me/notifications" not in u] == []
+
+
+def test_a_poll_keeps_the_keyboard_focus_on_its_run(stack: Stack, open_page: OpenPage) -> None:
+    tenant = fresh_tenant(stack, "Focus", operator=Role.OPERATOR)
+    run_id = start(stack, tenant, {"label": "focus"})
+    page = open_page("operator", f"/monitoring/#/tenants/{tenant}")
+    link = row(page, run_id).locator("a").first
+    expect(link).to_be_visible()
+    link.focus()
+    expect(link).to_be_focused()
+    # A queued run is watched: the next poll rebuilds the rows (their times move). Mark
+    # this row element and wait for its replacement.
+    page.evaluate("document.querySelector('#runs-body tr').dataset.before = 'yes'")
+    page.wait_for_function(
+        "() => { const r = document.querySelector('#runs-body tr');"
+        " return r && !r.dataset.before; }"
+    )
+    expect(row(page, run_id).locator("a").first).to_be_focused()

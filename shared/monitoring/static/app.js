@@ -138,7 +138,15 @@ async function loadOverview(generation) {
   showQueue(body.work_queue);
   const changed = before !== print(body.items);
   if (changed || !$("overview-content").firstChild) {
-    $("overview-content").replaceChildren(renderOverview(body, typeTitle));
+    // A rebuilt table keeps the keyboard focus on the link it was on (same target).
+    const content = $("overview-content");
+    const focused = content.contains(document.activeElement)
+      ? document.activeElement.getAttribute("href") : null;
+    content.replaceChildren(renderOverview(body, typeTitle));
+    if (focused) {
+      [...content.querySelectorAll("a")].find((a) => a.getAttribute("href") === focused)
+        ?.focus({ preventScroll: true });
+    }
   }
   const attention = body.items.filter((i) => i.attention.length).length;
   setState("overview-state", attention ? `${attention} of ${body.items.length} tenants need attention.` :
@@ -232,8 +240,21 @@ async function loadPage(cursor, generation) {
   }
 }
 
+function renderRows() {
+  // Rows are rebuilt on every poll (their relative times move): put the keyboard focus
+  // back on the same run's link, or a keyboard user is thrown to the top of the page.
+  const body = $("runs-body");
+  const focused = body.contains(document.activeElement)
+    ? document.activeElement.closest("tr")?.dataset.runId : null;
+  body.replaceChildren(...state.runs.map(runRow));
+  if (focused) {
+    const again = [...body.rows].find((r) => r.dataset.runId === focused);
+    again?.querySelector("a")?.focus({ preventScroll: true });
+  }
+}
+
 function renderList(changed = true) {
-  $("runs-body").replaceChildren(...state.runs.map(runRow));
+  renderRows();
   $("runs-table").hidden = state.runs.length === 0;
   $("load-more").hidden = !state.cursor;
   const empty = filtersActive() ? "No runs match these filters." : "No runs in this tenant yet.";
@@ -408,7 +429,7 @@ async function pollOnce() {
     // The glance is cached a few seconds server-side: re-read it on every poll, not only
     // when the list changed, so it catches up.
     loadGlance(generation).catch(() => {});
-    $("runs-body").replaceChildren(...state.runs.map(runRow));
+    renderRows();
     $("runs-table").hidden = state.runs.length === 0;
     $("load-more").hidden = !state.cursor;
     setState("list-state", state.runs.length ? "" :
