@@ -22,9 +22,12 @@ class StartRequest(BaseModel):
 
 
 class ListQuery(BaseModel):
-    """GET /api/tenants/{tenant_id}/operations query string."""
+    """GET /api/tenants/{tenant_id}/operations query string.
 
-    model_config = ConfigDict(extra="ignore")
+    Unknown parameters are refused (422), as on every route: a mistyped filter
+    (`outcom=failed`) must not answer the unfiltered list as if it were filtered."""
+
+    model_config = ConfigDict(extra="forbid")
 
     type: str | None = Field(default=None, max_length=100)
     status: RunStatus | None = None
@@ -44,7 +47,7 @@ class ListQuery(BaseModel):
 class GroupSearchQuery(BaseModel):
     """GET /api/tenants/{tenant_id}/directory/groups query string."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     search: str = Field(min_length=1, max_length=120)
     top: int = Field(default=25, ge=1, le=100)
@@ -53,6 +56,6 @@ class GroupSearchQuery(BaseModel):
 class GroupMappingQuery(BaseModel):
     """GET /api/tenants/{tenant_id}/restore/group-mapping query string."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
     backup_set_id: str = Field(min_length=1, max_length=200)

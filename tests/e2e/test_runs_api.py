@@ -255,6 +255,7 @@ def test_the_list_returns_summaries_and_the_detail_everything(stack: Stack) -> N
         ({"cursor": "%%%"}, 400, "invalid_cursor"),
         ({"cursor": "eyJhZnRlciI6IngifQ"}, 400, "invalid_cursor"),
         ({"type": "x" * 101}, 422, "invalid_inputs"),
+        ({"outcom": "failed"}, 422, "invalid_inputs"),  # a typo must not answer everything
     ],
 )
 def test_bad_list_queries(stack: Stack, params: dict[str, str], status: int, code: str) -> None:
