@@ -124,6 +124,7 @@ var tableNames = [
   'NotificationDeliveries'
   'NotificationPreferences'
   'QueueHealth'
+  'TenantSummaries'
 ]
 var queueNames = [
   'operation-runs'

@@ -44,6 +44,9 @@ NOTIFICATION_PREFERENCES_TABLE = "NotificationPreferences"
 NOTIFICATIONS_QUEUE = "notifications"
 # The queue-health timer's last measurement per queue, for the monitoring page's banner.
 QUEUE_HEALTH_TABLE = "QueueHealth"
+# One overview summary row per managed tenant, all in one partition, so the all-tenants
+# overview is one partition query (shared.runs.summaries, docs/adr/0009).
+TENANT_SUMMARIES_TABLE = "TenantSummaries"
 
 
 class StorageSettingsConflict(RuntimeError):
@@ -94,6 +97,9 @@ class Settings(BaseSettings):
     allowed_origins: str = ""
     # How long a caller's memberships are served from memory before they are re-read.
     membership_cache_seconds: float = Field(default=30.0, ge=0)
+    # A run event recomputes its tenant's overview summary this long after the first event
+    # (later ones meanwhile share the recompute); 0 recomputes at once, in the caller.
+    overview_refresh_delay_seconds: float = Field(default=2.0, ge=0)
     # Identity-based storage (Azure): when any of these is set, storage is reached with
     # DefaultAzureCredential (the app's managed identity) instead of the connection string.
     # The same names configure the Functions host's own AzureWebJobsStorage connection.

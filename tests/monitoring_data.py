@@ -4,14 +4,16 @@ long-queued runs at chosen times, through the real store and the pure lifecycle 
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 
-from shared.config import RUNS_TABLE
+from shared.config import RUNS_TABLE, TENANT_SUMMARIES_TABLE
 from shared.persistence.clients import StorageClients
 from shared.runs import model
 from shared.runs.identity import identity_hash, new_run_id
 from shared.runs.model import Failure, Initiator, Run, RunOutcome
 from shared.runs.store import RunStore
+from shared.runs.summaries import TenantSummaries
 
 OPERATOR = Initiator(id="demo-operator", name="Olivia Operator", email="operator@contoso.test")
 
@@ -28,9 +30,43 @@ def put_run(
     inputs: dict[str, object] | None = None,
     failures: tuple[Failure, ...] = (),
     initiator: Initiator = OPERATOR,
+    summarise: bool = True,
 ) -> Run:
     """A run created `ago` ago: finished with `outcome` after `took`, or still queued
-    (outcome None)."""
+    (outcome None). Its tenant's overview summary is then recomputed, as the run events
+    of the real flow would have it (`summarise=False`: as if those events were lost)."""
+    run = _write_run(
+        storage, tenant_id, run_type, ago=ago, outcome=outcome, took=took, summary=summary,
+        inputs=inputs, failures=failures, initiator=initiator,
+    )  # fmt: skip
+    if summarise:
+        recompute_summary(storage, tenant_id)
+    return run
+
+
+def recompute_summary(storage: StorageClients, tenant_id: str) -> None:
+    """What the run events do after a run changes: recompute the tenant's summary row."""
+    summaries = TenantSummaries(
+        storage.table(RUNS_TABLE),
+        storage.table(TENANT_SUMMARIES_TABLE),
+        clock=lambda: datetime.now(UTC),
+    )
+    summaries.recompute(tenant_id)
+
+
+def _write_run(
+    storage: StorageClients,
+    tenant_id: str,
+    run_type: str,
+    *,
+    ago: timedelta,
+    outcome: RunOutcome | None,
+    took: timedelta,
+    summary: str,
+    inputs: dict[str, object] | None,
+    failures: tuple[Failure, ...],
+    initiator: Initiator,
+) -> Run:
     store = RunStore(storage.table(RUNS_TABLE))
     created = datetime.now(UTC) - ago
     values = dict(inputs or {"note": summary or run_type})
@@ -77,9 +113,10 @@ def seed_history(
 ) -> None:
     """14 days of daily syncs and nightly backups; `failing` adds failed policy syncs today
     and a partial restore; `backlog` adds backups queued 12 minutes ago."""
+    put = functools.partial(put_run, summarise=False)  # one recompute at the end
     for day in range(14, 0, -1):
         at = day * DAY
-        put_run(
+        put(
             storage,
             tenant_id,
             "directory_groups.sync",
@@ -88,7 +125,7 @@ def seed_history(
             summary="all groups",
         )
         sync_outcome = RunOutcome.FAILED if day in (9, 4) else RunOutcome.SUCCEEDED
-        put_run(
+        put(
             storage,
             tenant_id,
             "policy.sync",
@@ -98,7 +135,7 @@ def seed_history(
             summary="all policy kinds",
         )
         backup_outcome = RunOutcome.PARTIALLY_SUCCEEDED if day == 6 else RunOutcome.SUCCEEDED
-        put_run(
+        put(
             storage,
             tenant_id,
             "backup.capture",
@@ -107,7 +144,7 @@ def seed_history(
             took=timedelta(seconds=95 + 11 * (day % 3)),
             summary="nightly · all policies",
         )
-    put_run(
+    put(
         storage,
         tenant_id,
         "policy.sync",
@@ -117,7 +154,7 @@ def seed_history(
     )
     if failing:
         for hours in (3, 1):
-            put_run(
+            put(
                 storage,
                 tenant_id,
                 "policy.sync",
@@ -126,7 +163,7 @@ def seed_history(
                 summary="settingsCatalog",
                 took=timedelta(seconds=12),
             )
-        put_run(
+        put(
             storage,
             tenant_id,
             "restore.execute",
@@ -148,7 +185,7 @@ def seed_history(
             ),
         )
     for n in range(backlog):
-        put_run(
+        put(
             storage,
             tenant_id,
             "backup.capture",
@@ -157,3 +194,4 @@ def seed_history(
             summary=f"pre-change snapshot {n + 1} · 12 policies",
             inputs={"label": f"pre-change snapshot {n + 1}"},
         )
+    recompute_summary(storage, tenant_id)

@@ -1,9 +1,12 @@
 """The monitoring page's summary reads: all my tenants at a glance, and one tenant's glance.
 
-Storage only, never Graph. Each tenant costs one bounded range query (shared.runs.recent);
-the overview fans those out over a small thread pool (a bound, so 200 tenants are 200
-queries eight at a time, not 200 at once) and keeps each tenant's answer a few seconds,
-so a room full of open pages polling costs one read per tenant per few seconds.
+Storage only, never Graph. The overview reads the caller's tenants' summary rows in one
+partition query (shared.runs.summaries, kept current by run events and a timer sweep) and
+evaluates them at the request's time; a tenant whose row is missing or too old is
+recomputed here, over a small thread pool (a bound: 200 tenants are 200 range queries
+eight at a time, not 200 at once). A tenant's glance reads its own partition (one bounded
+range query, shared.runs.recent), kept a few seconds so open pages polling cost one read
+per tenant per few seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from shared.auth.membership import Membership
 from shared.config import RUNS_QUEUE
 from shared.monitoring.queue_status import QueueStatusStore
 from shared.run_types.cadence import EXPECTED_INTERVALS
+from shared.runs.digest import Digest, evaluate
 from shared.runs.glance import (
     QUEUED_TOO_LONG,
     RecentRuns,
@@ -31,14 +35,12 @@ from shared.runs.glance import (
     overview_of,
 )
 from shared.runs.recent import read_recent
+from shared.runs.summaries import OVERVIEW_WINDOW, STALE_AFTER, TenantSummaries
 
-# The overview looks back a week (the last success of each run type) and reads at most
-# this many rows per tenant; the tenant view looks back 14 days for its chart.
-OVERVIEW_WINDOW = timedelta(days=7)
-OVERVIEW_MAX_ROWS = 500
+# The tenant view looks back 14 days for its chart.
 GLANCE_WINDOW = timedelta(days=14)
 GLANCE_MAX_ROWS = 5000
-FAN_OUT = 8  # at most this many tenant queries in flight (the HTTP pool keeps 10)
+FAN_OUT = 8  # at most this many tenant recomputes in flight (the HTTP pool keeps 10)
 CACHE_SECONDS = 5.0
 CACHE_CAPACITY = 5000
 
@@ -48,18 +50,21 @@ def _utcnow() -> datetime:
 
 
 class Monitor:
-    """Reads a tenant's recent rows (cached briefly) and the queue's last health."""
+    """Reads the overview summaries, a tenant's recent rows (cached briefly) and the
+    queue's last health."""
 
     def __init__(
         self,
         runs: TableClient,
         queue_status: QueueStatusStore,
+        summaries: TenantSummaries,
         *,
         clock: Callable[[], datetime] = _utcnow,
         cache_seconds: float = CACHE_SECONDS,
     ) -> None:
         self._runs = runs
         self._queue_status = queue_status
+        self._summaries = summaries
         self._clock = clock
         self.cache_seconds = cache_seconds
         self._cache: dict[tuple[str, str], tuple[float, RecentRuns]] = {}
@@ -84,18 +89,28 @@ class Monitor:
                 self._cache[key] = (time.monotonic() + self.cache_seconds, value)
         return value
 
-    def overviews(self, tenant_ids: list[str]) -> list[RecentRuns]:
-        def one(tenant_id: str) -> RecentRuns:
-            return self.recent(tenant_id, "overview", OVERVIEW_WINDOW, OVERVIEW_MAX_ROWS)
-
-        return list(self._pool.map(one, tenant_ids))
+    def summaries(self, tenant_ids: list[str]) -> list[Digest]:
+        """Each tenant's stored digest; one missing (a new tenant or deployment, a row the
+        sweep removed) or older than STALE_AFTER (events and sweep both lost) is
+        recomputed now, so no row answers from more than STALE_AFTER ago."""
+        now = self._clock()
+        usable = {
+            tenant_id: digest
+            for tenant_id, digest in self._summaries.read(tenant_ids).items()
+            if now - digest.as_of <= STALE_AFTER
+        }
+        missing = [t for t in dict.fromkeys(tenant_ids) if t not in usable]
+        usable.update(zip(missing, self._pool.map(self._summaries.recompute, missing), strict=True))
+        return [usable[t] for t in tenant_ids]
 
     def work_queue(self) -> dict[str, object] | None:
         status = self._queue_status.get(RUNS_QUEUE)
         return status.to_json(self._clock()) if status is not None else None
 
 
-def _overview_json(member: Membership, item: TenantOverview, now: datetime) -> dict[str, Any]:
+def _overview_json(
+    member: Membership, item: TenantOverview, as_of: datetime, now: datetime
+) -> dict[str, Any]:
     return {
         "tenant_id": member.tenant_id,
         "name": member.tenant_name or member.tenant_id,
@@ -113,26 +128,36 @@ def _overview_json(member: Membership, item: TenantOverview, now: datetime) -> d
             {"code": a.code, "message": a.message, "type": a.run_type} for a in item.attention
         ],
         "complete": item.complete,
+        "as_of": rfc3339(as_of),
     }
 
 
 def overview(monitor: Monitor, memberships: list[Membership]) -> ApiResponse:
     """One row per tenant the caller may see, the ones needing attention first."""
     now = monitor.now()
-    recents = monitor.overviews([m.tenant_id for m in memberships])
+    digests = monitor.summaries([m.tenant_id for m in memberships])
     rows = [
-        (m, overview_of(r, now=now, expected_intervals=EXPECTED_INTERVALS))
-        for m, r in zip(memberships, recents, strict=True)
+        (
+            m,
+            overview_of(
+                evaluate(d, now=now, window=OVERVIEW_WINDOW),
+                now=now,
+                expected_intervals=EXPECTED_INTERVALS,
+            ),
+            d.as_of,
+        )
+        for m, d in zip(memberships, digests, strict=True)
     ]
-    rows.sort(key=lambda pair: (pair[1].urgency, pair[0].tenant_name.lower(), pair[0].tenant_id))
+    rows.sort(key=lambda row: (row[1].urgency, row[0].tenant_name.lower(), row[0].tenant_id))
     return ApiResponse(
         {
             "generated_at": rfc3339(now),
+            "as_of": rfc3339(min((d.as_of for d in digests), default=None)),
             "window_days": OVERVIEW_WINDOW.days,
             "queued_too_long_seconds": int(QUEUED_TOO_LONG.total_seconds()),
             "expected_intervals": _intervals(EXPECTED_INTERVALS),
             "work_queue": monitor.work_queue(),
-            "items": [_overview_json(m, o, now) for m, o in rows],
+            "items": [_overview_json(m, o, as_of, now) for m, o, as_of in rows],
         }
     )
 

@@ -253,10 +253,12 @@ class TenantOverviewRow(_Out):
     )
     attention: list[AttentionItem] = Field(description="Empty when nothing needs attention")
     complete: bool = Field(description="False when the per-tenant row bound was reached")
+    as_of: datetime = Field(description="Runs written up to this time are counted")
 
 
 class Overview(_Out):
     generated_at: datetime
+    as_of: datetime | None = Field(description="The oldest `as_of` of the items (null: none)")
     window_days: int
     queued_too_long_seconds: int
     expected_intervals: dict[str, int] = Field(

@@ -16,6 +16,7 @@ from shared.persistence.clients import StorageClients
 from shared.policies.inventory import PolicyInventoryStore
 from shared.restore.ledger import RestoreLedger
 from shared.runs.store import RunStore
+from shared.runs.summaries import TenantSummaries
 from shared.tenants import TenantStore
 
 STORES = (
@@ -30,6 +31,7 @@ STORES = (
     DeliveryLedger,
     PreferenceStore,
     QueueStatusStore,
+    TenantSummaries,
 )
 ALL_TABLES: tuple[str, ...] = tuple(dict.fromkeys(t for store in STORES for t in store.TABLES))
 

@@ -28,6 +28,7 @@ from shared.config import (
     QUEUE_HEALTH_TABLE,
     RUNS_TABLE,
     TENANT_MEMBERS_TABLE,
+    TENANT_SUMMARIES_TABLE,
     Settings,
 )
 from shared.directory.groups import EntraGroupsStore
@@ -39,6 +40,7 @@ from shared.runs.links import Links
 from shared.runs.run_type import Registry
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
+from shared.runs.summaries import TenantSummaries
 
 
 class ReadOnlyDispatch:
@@ -112,6 +114,10 @@ def build_api_services(base: Foundation) -> ApiServices:
         monitor=Monitor(
             base.table(RUNS_TABLE),
             QueueStatusStore(base.table(QUEUE_HEALTH_TABLE)),
+            # The read side recomputes missing or too old summaries (storage only).
+            TenantSummaries(
+                base.table(RUNS_TABLE), base.table(TENANT_SUMMARIES_TABLE), clock=base.clock
+            ),
             clock=base.clock,
         ),
     )

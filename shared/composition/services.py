@@ -23,6 +23,7 @@ from shared.config import (
     RESTORE_LEDGER_TABLE,
     RUNS_QUEUE,
     RUNS_TABLE,
+    TENANT_SUMMARIES_TABLE,
     TENANTS_TABLE,
     Settings,
 )
@@ -41,9 +42,11 @@ from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.links import Links
 from shared.runs.outbox import Outbox, in_background
+from shared.runs.refresh import Debouncer, SummaryEvents
 from shared.runs.run_type import Registry
 from shared.runs.service import DispatchPolicy, RunService
 from shared.runs.store import RunStore
+from shared.runs.summaries import TenantSummaries
 from shared.runs.worker import RetryPolicy, RunWorker
 from shared.telemetry import RunMetricsEvents
 from shared.telemetry import configure as configure_telemetry
@@ -63,6 +66,9 @@ class Services:
     operations: RunTypeDeps
     notifications: NotificationServices
     retention: RunRetention
+    summaries: TenantSummaries
+    # Marks tenants whose overview summary a run event changed; recomputes them shortly.
+    summary_refresh: Debouncer
 
     def close(self) -> None:
         """Release network clients (tests and hosts that rebuild services call this)."""
@@ -131,6 +137,11 @@ def build_services(base: Foundation) -> Services:
     )
     store = RunStore(base.table(RUNS_TABLE))
     links = Links(settings.public_base_url)
+    summaries = TenantSummaries(
+        base.table(RUNS_TABLE), base.table(TENANT_SUMMARIES_TABLE), clock=base.clock
+    )
+    refresh = Debouncer(summaries.recompute, delay=settings.overview_refresh_delay_seconds)
+    events = SummaryEvents(refresh.touch, RunMetricsEvents())
     notifications = build_notifications(
         base,
         runs=store,
@@ -145,7 +156,7 @@ def build_services(base: Foundation) -> Services:
         registry,
         lease=settings.run_lease,
         stale_queued_after=settings.stale_queued_after,
-        events=RunMetricsEvents(),
+        events=events,
         # Queued and finished notices are committed with the run, then queued, never inline.
         outbox=Outbox(
             store, notifications.emitter, run_after=overrides.outbox_run_after or in_background
@@ -165,6 +176,7 @@ def build_services(base: Foundation) -> Services:
             max_retry_after=settings.run_max_retry_after_seconds,
         ),
         progress_interval=settings.run_progress_min_interval_seconds,
+        claimed=events.run_claimed,
     )
     return Services(
         settings=settings,
@@ -176,6 +188,8 @@ def build_services(base: Foundation) -> Services:
         operations=operations,
         notifications=notifications,
         retention=build_retention(base),
+        summaries=summaries,
+        summary_refresh=refresh,
     )
 
 

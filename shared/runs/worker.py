@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,8 +82,12 @@ class RunWorker:
         retry: RetryPolicy,
         progress_interval: float,
         heartbeat_interval: float | None = None,
+        claimed: Callable[[Run], None] | None = None,
     ) -> None:
         self._service = service
+        # Told of each run this worker claims (in memory only: the claim's path does no
+        # more storage work for it).
+        self._claimed = claimed or (lambda run: None)
         self._registry = registry
         self._retry = retry
         self._progress_interval = progress_interval
@@ -116,6 +121,7 @@ class RunWorker:
             log.info("dropping delivery %d of run %s: nothing to do", dequeue_count, message.run_id)
             return None
         run = claim.run
+        self._claimed(run)
         extra["attempt"] = str(run.attempt)
         log.info("run %s attempt %d started", run.id, run.attempt, extra=extra)
         try:

@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 
 from shared.api.monitoring import Monitor
-from shared.config import QUEUE_HEALTH_TABLE, RUNS_QUEUE
+from shared.config import QUEUE_HEALTH_TABLE, RUNS_QUEUE, TENANT_SUMMARIES_TABLE
 from shared.monitoring.queue_status import QueueStatus, QueueStatusStore
 from shared.persistence.clients import StorageClients
 from shared.runs.model import RunOutcome, RunStatus
 from shared.runs.recent import read_recent
+from shared.runs.summaries import TenantSummaries
 from shared.telemetry import queues as queue_health
 
 from .conftest import Harness
@@ -74,7 +75,10 @@ def test_the_input_summary_is_stored_on_the_row_and_listed(harness: Harness) -> 
 
 def test_monitor_caches_a_tenant_for_a_few_seconds_only(harness: Harness) -> None:
     status = QueueStatusStore(harness.storage.table(QUEUE_HEALTH_TABLE))
-    monitor = Monitor(harness.table, status, clock=harness.clock, cache_seconds=60)
+    summaries = TenantSummaries(
+        harness.table, harness.storage.table(TENANT_SUMMARIES_TABLE), clock=harness.clock
+    )
+    monitor = Monitor(harness.table, status, summaries, clock=harness.clock, cache_seconds=60)
     window = timedelta(days=1)
     assert monitor.recent(harness.tenant_id, "k", window, 10).runs == ()
     harness.start(inputs={"label": "new"})

@@ -130,7 +130,8 @@ async function loadOverview(generation) {
   const body = await api("/api/overview");
   if (generation !== state.generation) return { stale: true };
   // Ages grow on every read; what counts as a change is the rest (ages are shown from `at`).
-  const print = (items) => fingerprint(items.map((i) =>
+  // `as_of` moves with every recompute, also when nothing it counts changed.
+  const print = (items) => fingerprint(items.map(({ as_of: _, ...i }) =>
     ({ ...i, last_success: i.last_success.map((s) => [s.type, s.at]) })));
   const before = state.overview ? print(state.overview.items) : "";
   state.overview = body;
@@ -148,6 +149,9 @@ async function loadOverview(generation) {
         ?.focus({ preventScroll: true });
     }
   }
+  // How current the summaries are: the oldest tenant row's, on every poll.
+  $("overview-as-of").replaceChildren(body.as_of ?
+    relTime(body.as_of, "Runs counted as of ") : text("span", ""));
   const attention = body.items.filter((i) => i.attention.length).length;
   setState("overview-state", attention ? `${attention} of ${body.items.length} tenants need attention.` :
     `All ${body.items.length} tenants are fine.`);
