@@ -18,6 +18,7 @@ Anything written since the read is what the recompute hooks and the sweep catch 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ def digest_of(recent: RecentRuns, *, as_of: datetime) -> Digest:
             succeeded.add(run.type)
             keep = True
         if keep:
-            kept.append(run)
+            kept.append(dataclasses.replace(run, started_at=None))  # the overview never reads it
     kept_recent = RecentRuns(
         recent.tenant_id, recent.since, tuple(kept), recent.active_locks, recent.complete
     )
@@ -136,6 +137,6 @@ def decode(tenant_id: str, text: str, *, as_of: datetime) -> Digest:
         recent = RecentRuns(
             tenant_id, _at(body["since"]), runs, int(body["locks"]), bool(body["complete"])
         )
-    except (KeyError, TypeError, ValueError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         raise DigestUnreadable(str(error)) from error
     return Digest(recent, as_of)

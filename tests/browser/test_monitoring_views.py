@@ -85,6 +85,10 @@ def test_the_operator_lands_on_all_tenants_most_urgent_first(
     expect(quiet.locator(".col-attention")).to_have_text("Nothing")
     expect(quiet.locator(".col-last li")).to_have_count(3)
     expect(quiet.locator(".col-last")).to_contain_text("Capture a backup")
+    # How current the counts are: the oldest summary row's time, the absolute one on hover.
+    as_of = page.locator("#overview-as-of time")
+    expect(as_of).to_have_text(re.compile(r"^Runs counted as of (just now|.+ ago)$"))
+    assert (as_of.get_attribute("datetime") or "").endswith("Z")
     assert_accessible(page)
     # Each number links into that tenant's list, filtered to what it counts.
     failing.locator(".col-failed a").click()

@@ -4,14 +4,16 @@ input summary on list rows; hostile strings returned as data."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID
 from shared.auth.membership import Role
-from shared.config import QUEUE_HEALTH_TABLE, RUNS_QUEUE
+from shared.config import QUEUE_HEALTH_TABLE, RUNS_QUEUE, RUNS_TABLE, TENANT_SUMMARIES_TABLE
 from shared.monitoring.queue_status import PARTITION, QueueStatus, QueueStatusStore
 from shared.runs.model import RunOutcome
-from tests.monitoring_data import put_run
+from shared.runs.summaries import TenantSummaries
+from tests.monitoring_data import put_run, recompute_summary
 
 from .conftest import Stack
 
@@ -122,3 +124,61 @@ def test_list_rows_carry_the_input_summary_as_data(stack: Stack) -> None:
         assert started.status_code == 202, started.text
         [item] = http.get(f"/api/tenants/{tenant}/operations").json()["items"]
     assert item["input_summary"] == f"{HOSTILE} · 4 items"
+
+
+def test_the_overview_reads_the_summary_rows_and_says_as_of_when(stack: Stack) -> None:
+    tenant = stack.fresh_tenant("Summarised", operator=Role.OPERATOR)
+    put_run(stack.storage, tenant, "policy.sync", ago=timedelta(hours=1))  # recomputed
+    # Written with its events lost: the row does not know it until a recompute.
+    put_run(
+        stack.storage,
+        tenant,
+        "policy.sync",
+        ago=timedelta(minutes=30),
+        outcome=RunOutcome.FAILED,
+        summarise=False,
+    )
+    with stack.client("operator") as http:
+        body = http.get("/api/overview").json()
+    [row] = [i for i in body["items"] if i["tenant_id"] == tenant]
+    assert row["failed_24h"] == 0 and row["as_of"] <= body["generated_at"]
+    assert body["as_of"] <= row["as_of"]  # the oldest row's
+    recompute_summary(stack.storage, tenant)
+    with stack.client("operator") as http:
+        body = http.get("/api/overview").json()
+    [row] = [i for i in body["items"] if i["tenant_id"] == tenant]
+    assert row["failed_24h"] == 1
+
+
+def test_a_started_run_reaches_the_overview_through_its_events(stack: Stack) -> None:
+    tenant = stack.fresh_tenant("Evented", operator=Role.OPERATOR)
+    with stack.client("operator") as http:
+        assert http.get("/api/overview").status_code == 200  # the row is computed: empty
+        started = http.post(
+            f"/api/tenants/{tenant}/operations",
+            json={"type": "diagnostics.noop", "inputs": {"label": "evented"}},
+        )
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            [row] = [
+                i for i in http.get("/api/overview").json()["items"] if i["tenant_id"] == tenant
+            ]
+            if row["queued"] + row["running"] + len(row["last_success"]) > 0:
+                break
+            time.sleep(0.2)
+    assert row["queued"] + row["running"] + len(row["last_success"]) == 1, row
+
+
+def test_a_summary_row_of_a_tenant_i_am_not_member_of_never_shows(stack: Stack) -> None:
+    recompute_summary(stack.storage, FABRIKAM_TENANT_ID)
+    assert FABRIKAM_TENANT_ID in TenantSummaries(
+        stack.storage.table(RUNS_TABLE),
+        stack.storage.table(TENANT_SUMMARIES_TABLE),
+        clock=lambda: datetime.now(UTC),
+    ).read([FABRIKAM_TENANT_ID])
+    with stack.client("viewer") as http:
+        items = http.get("/api/overview").json()["items"]
+    assert [i["tenant_id"] for i in items if i["tenant_id"] == FABRIKAM_TENANT_ID] == []
+    with stack.client("outsider") as http:
+        assert http.get("/api/overview").json()["items"] == []
