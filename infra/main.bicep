@@ -241,6 +241,7 @@ var appSettings = {
   // Origins whose browser requests may change state, beside the app's own (CORS's list).
   ALLOWED_ORIGINS: join(portalOrigins, ',')
   MEMBERSHIP_CACHE_SECONDS: '30'
+  OVERVIEW_REFRESH_DELAY_SECONDS: '2'
   // Notifications: in-app always; email and Teams only when configured (an empty value
   // leaves the channel off; a Key Vault reference to a missing secret would not).
   NOTIFY_QUEUED_CHANNELS: notifyQueuedChannels
