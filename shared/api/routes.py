@@ -177,7 +177,9 @@ ROUTES: tuple[Route, ...] = (
         },
         description="Storage only. Per tenant: active runs, failures in 24 h, the last success "
         "of each run type within 7 days and what needs attention (failures, runs queued too "
-        "long, a run type overdue). Bounded per tenant; answers are cached for a few seconds.",
+        "long, a run type overdue). Read from per-tenant summary rows kept current by run "
+        "events, a 5-minute sweep and the read itself (a row older than 15 minutes is "
+        "recomputed); `as_of` says up to when runs are counted.",
         function="api_overview",
     ),
     Route(
