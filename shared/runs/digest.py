@@ -104,6 +104,7 @@ def encode(digest: Digest) -> str:
 
     body = {
         "v": _FORMAT,
+        "as_of": _micros(digest.as_of),
         "since": _micros(recent.since),
         "locks": recent.active_locks,
         "complete": recent.complete,
@@ -117,7 +118,7 @@ class DigestUnreadable(ValueError):
     """A stored digest this code cannot read (another format): recompute it."""
 
 
-def decode(tenant_id: str, text: str, *, as_of: datetime) -> Digest:
+def decode(tenant_id: str, text: str) -> Digest:
     try:
         body = json.loads(text)
         if body.get("v") != _FORMAT:
@@ -137,6 +138,7 @@ def decode(tenant_id: str, text: str, *, as_of: datetime) -> Digest:
         recent = RecentRuns(
             tenant_id, _at(body["since"]), runs, int(body["locks"]), bool(body["complete"])
         )
+        as_of = _at(body["as_of"])
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as error:
         raise DigestUnreadable(str(error)) from error
     return Digest(recent, as_of)

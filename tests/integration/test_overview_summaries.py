@@ -21,9 +21,9 @@ from shared.run_types.cadence import EXPECTED_INTERVALS
 from shared.runs import model
 from shared.runs.context import RunContext
 from shared.runs.digest import Digest, digest_of, evaluate
-from shared.runs.glance import TenantOverview, overview_of
+from shared.runs.glance import RecentRuns, RunFacts, TenantOverview, overview_of
 from shared.runs.identity import identity_hash, new_run_id
-from shared.runs.model import Initiator, Run, RunOutcome
+from shared.runs.model import Initiator, Run, RunOutcome, RunStatus
 from shared.runs.recent import read_recent
 from shared.runs.run_type import Registry
 from shared.runs.summaries import (
@@ -293,3 +293,27 @@ def test_a_summary_row_never_holds_run_inputs(harness: Harness, storage: Storage
     row = storage.table(TENANT_SUMMARIES_TABLE).get_entity("overview", harness.tenant_id)
     text = " ".join(str(v) for v in row.values())
     assert "secret-ish" not in text and "Alice" not in text
+
+
+def test_a_digest_larger_than_a_property_is_stored_and_read_whole(harness: Harness) -> None:
+    now = harness.clock.now
+    queued = tuple(
+        RunFacts(
+            run_id=new_run_id(now - timedelta(seconds=n)),
+            type="backup.capture",
+            status=RunStatus.QUEUED,
+            outcome=RunOutcome.PENDING,
+            created_at=now - timedelta(seconds=n),
+        )
+        for n in range(OVERVIEW_MAX_ROWS)
+    )
+    big = Digest(RecentRuns(harness.tenant_id, now - OVERVIEW_WINDOW, queued, 500, False), now)
+    summaries = summaries_of(harness)
+    assert summaries.save(big)
+    row = harness.storage.table(TENANT_SUMMARIES_TABLE).get_entity("overview", harness.tenant_id)
+    assert row["Parts"] > 1
+    other = str(uuid.uuid4())
+    summaries.recompute(other)  # a one-part row read by the same query
+    stored = summaries.read([harness.tenant_id, other])
+    assert stored[harness.tenant_id] == big
+    assert stored[other].recent.runs == ()
