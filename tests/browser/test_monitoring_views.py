@@ -386,3 +386,23 @@ def test_narrow_dark_and_reduced_motion(open_page: OpenPage, fleet: Fleet, dark:
         "getComputedStyle(document.querySelector('.progress-bar')).transitionDuration"
     )
     assert transition == "0s", transition
+
+
+def test_a_changed_overview_keeps_the_keyboard_focus_on_its_tenant(
+    stack: Stack, open_page: OpenPage, fleet: Fleet
+) -> None:
+    tenant = fresh_tenant(stack, "Focus Keeper", operator=Role.OPERATOR)
+    page = open_page("operator", "/monitoring/")
+    link = overview_row(page, tenant).locator("a").first
+    expect(link).to_be_visible()
+    link.focus()
+    expect(link).to_be_focused()
+    # A run starts in this tenant: its counts change, so a later poll rebuilds the table.
+    page.evaluate("document.querySelector('#overview-body').dataset.before = 'yes'")
+    start(stack, tenant, {"label": "focus"})
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#overview-body');"
+        " return b && !b.dataset.before; }",
+        timeout=60_000,
+    )
+    expect(overview_row(page, tenant).locator("a").first).to_be_focused()
