@@ -15,7 +15,7 @@ import itertools
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,14 @@ from shared.config import RUNS_TABLE
 from shared.persistence.clients import StorageClients
 from shared.run_types.diagnostics import NOOP
 from shared.runs.dispatch import QueueDispatcher
-from shared.runs.identity import RUN_RANGE, identity_hash, lock_row_key, new_run_id
+from shared.runs.identity import (
+    RUN_RANGE,
+    identity_hash,
+    lock_row_key,
+    new_run_id,
+    outbox_row_key,
+)
+from shared.runs.index import index_entities
 from shared.runs.model import Initiator, Run, new_run
 from shared.runs.rows import run_to_entity
 from shared.runs.run_type import Registry
@@ -60,16 +67,19 @@ def timed(action: Callable[[int], object], i: int) -> float:
 def interleave(
     ours: Callable[[int], object], floor: Callable[[int], object], rounds: int
 ) -> tuple[list[float], list[float]]:
-    a, b = [], []
-    for i in range(rounds):
-        # Alternate which goes first so neither always gets the warmer connection.
-        if i % 2:
-            a.append(timed(ours, i))
-            b.append(timed(floor, i))
-        else:
-            b.append(timed(floor, i))
-            a.append(timed(ours, i))
+    a, b = interleave_all([ours, floor], rounds)
     return a, b
+
+
+def interleave_all(actions: Sequence[Callable[[int], object]], rounds: int) -> list[list[float]]:
+    """Each action once per round, the first of the round rotating so that none always
+    gets the warmer connection (or the quieter machine); the durations per action."""
+    times: list[list[float]] = [[] for _ in actions]
+    for i in range(rounds):
+        for k in range(len(actions)):
+            slot = (i + k) % len(actions)
+            times[slot].append(timed(actions[slot], i))
+    return times
 
 
 def fill_partition(table, tenant_id: str, count: int) -> None:  # type: ignore[no-untyped-def]
@@ -98,9 +108,30 @@ def raw_start_floor(table: TableClient, queue: QueueClient) -> Callable[[int], N
         row = {"PartitionKey": tenant, "RowKey": f"run~{uuid.uuid4().hex}", "X": i}
         lock = {"PartitionKey": tenant, "RowKey": lock_row_key(uuid.uuid4().hex)}
         table.submit_transaction([("create", row), ("create", lock)])
-        queue.send_message('{"v":1,"run_id":"x","tenant_id":"y","type":"z"}')
+        queue.send_message(_FLOOR_MESSAGE)
 
     return floor_start
+
+
+def product_start_floor(table: TableClient, queue: QueueClient) -> Callable[[int], None]:
+    """The storage work a start must do, as raw SDK calls: the rows its transaction
+    writes (the run as stored, its lock, its type and initiator index rows, its queued
+    notice's outbox row), then one queue send; none of our code around them."""
+    tenant = str(uuid.uuid4())
+
+    def floor_start(i: int) -> None:
+        run = noop_run(tenant, {"label": uuid.uuid4().hex, "round": i}, datetime.now(UTC))
+        entity = run_to_entity(run)
+        lock = {"PartitionKey": tenant, "RowKey": lock_row_key(run.identity_hash), "X": run.id}
+        notice = {"PartitionKey": tenant, "RowKey": outbox_row_key(run.id, "queued")}
+        rows = [entity, lock, *index_entities(run, entity), notice]
+        table.submit_transaction([("create", row) for row in rows])
+        queue.send_message(_FLOOR_MESSAGE)
+
+    return floor_start
+
+
+_FLOOR_MESSAGE = '{"v":1,"run_id":"x","tenant_id":"y","type":"z"}'
 
 
 def report(name: str, ours: list[float], floor: list[float], target: float) -> None:

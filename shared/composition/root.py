@@ -52,7 +52,7 @@ class Overrides:
     # (How Graph clients retry, wait and cache tokens is overridden on the full side, in
     # shared.composition.graph_tuning: the read side, which imports this module, must not
     # reach Graph even through a type.)
-    # How the run outbox runs its hand-off after the commit (default: in the background).
+    # How the run outbox hands each notice on after the commit (default: the batching relay).
     outbox_run_after: Callable[[Callable[[], None]], None] | None = None
 
 

@@ -41,7 +41,7 @@ from shared.run_types.graph_access import GraphAccess, GraphEndpoints
 from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.dispatch import QueueDispatcher
 from shared.runs.links import Links
-from shared.runs.outbox import Outbox, in_background
+from shared.runs.outbox import Outbox
 from shared.runs.refresh import Debouncer, SummaryEvents
 from shared.runs.run_type import Registry
 from shared.runs.service import DispatchPolicy, RunService
@@ -157,10 +157,9 @@ def build_services(base: Foundation) -> Services:
         lease=settings.run_lease,
         stale_queued_after=settings.stale_queued_after,
         events=events,
-        # Queued and finished notices are committed with the run, then queued, never inline.
-        outbox=Outbox(
-            store, notifications.emitter, run_after=overrides.outbox_run_after or in_background
-        ),
+        # Queued and finished notices are committed with the run, then relayed in batches
+        # off the request path (shared.runs.relay), never inline.
+        outbox=Outbox(store, notifications.emitter, run_after=overrides.outbox_run_after),
         dispatch=DispatchPolicy(
             redispatch_after=settings.redispatch_after,
             lost_after=settings.dispatch_lost_after,

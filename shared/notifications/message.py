@@ -5,7 +5,11 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+# The relay's cap (shared.runs.relay.MAX_NOTICES_PER_MESSAGE) is what is sent; this is what
+# is accepted.
+MAX_NOTICES_PER_BATCH = 100
 
 
 class NotificationEvent(StrEnum):
@@ -32,3 +36,24 @@ class NotificationMessage(BaseModel):
     tenant_id: str
     channel: Channel | None = None
     attempt: int = Field(default=1, ge=1)
+
+
+class NoticeBatch(BaseModel):
+    """First hand-offs of several notices in one message (the outbox relay's batches).
+    Each is handled as if it had come alone; a retry of one channel is always alone."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    v: Literal[1] = 1
+    notices: list[NotificationMessage] = Field(min_length=1, max_length=MAX_NOTICES_PER_BATCH)
+
+
+_WIRE: TypeAdapter[NoticeBatch | NotificationMessage] = TypeAdapter(
+    NoticeBatch | NotificationMessage
+)
+
+
+def parse_notification_body(body: str | bytes) -> list[NotificationMessage]:
+    """The notices one queue message carries, one or a batch; ValidationError if neither."""
+    parsed = _WIRE.validate_json(body)
+    return list(parsed.notices) if isinstance(parsed, NoticeBatch) else [parsed]

@@ -31,7 +31,12 @@ from shared.notifications.channels import (
 from shared.notifications.content import NotificationContent, build_content
 from shared.notifications.inbox import Inbox, Notification, notification_id
 from shared.notifications.ledger import Claim, ClaimResult, DeliveryLedger
-from shared.notifications.message import Channel, NotificationEvent, NotificationMessage
+from shared.notifications.message import (
+    Channel,
+    NotificationEvent,
+    NotificationMessage,
+    parse_notification_body,
+)
 from shared.notifications.preferences import PreferenceStore
 from shared.runs.model import FailureCode, Run
 from shared.runs.run_type import Registry
@@ -87,11 +92,24 @@ class NotificationWorker:
         self._schedule = schedule or RetrySchedule()
 
     def process(self, body: str | bytes) -> None:
+        """One notice, or a batch of them: each handled alone, so one that fails (and
+        makes the message come back) never holds up the others; handling is idempotent,
+        so those already handled are not told twice when it does."""
         try:
-            message = NotificationMessage.model_validate_json(body)
+            messages = parse_notification_body(body)
         except ValidationError:
             log.error("dropping unreadable notification message (%d bytes)", len(body))
             return
+        failed: Exception | None = None
+        for message in messages:
+            try:
+                self._process_one(message)
+            except Exception as error:  # noqa: BLE001 - raised below, after the others
+                failed = failed or error
+        if failed is not None:
+            raise failed
+
+    def _process_one(self, message: NotificationMessage) -> None:
         self._handle(message)
         if message.channel is None:
             # Handled: the run's outbox row is done (until now the reaper would resend it).

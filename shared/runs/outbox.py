@@ -1,6 +1,8 @@
 """Transactional notices: an outbox row written in the same transaction as the run's
-transition, handed to a sink after the commit, and again by a sweep until the consumer
-(the notifications worker) has handled it and deleted the row.
+transition, handed to a sink after the commit (by default through the process's relay,
+which batches the notices of a short window into one message: shared.runs.relay), and
+again by a sweep until the consumer (the notifications worker) has handled it and
+deleted the row.
 
 A notice therefore exists exactly when its transition does: a lost response, a crash
 after the commit, a failed enqueue or a poisoned notification message delays it, never
@@ -11,13 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from shared.runs.identity import outbox_row_key
 from shared.runs.model import Run
+from shared.runs.relay import PROCESS_RELAY, Notice, NoticeRelay
 from shared.runs.store import OutboxRow, RunStorePort
 
 log = logging.getLogger(__name__)
@@ -35,13 +37,8 @@ class OutboxSink(Protocol):
     def send(self, tenant_id: str, run_id: str, event: str) -> None:
         """Hand one notice on; raising leaves the row for the sweep."""
 
-
-# Handing on after a commit never holds up the caller (a start answers at once).
-_BACKGROUND = ThreadPoolExecutor(max_workers=4, thread_name_prefix="run-outbox")
-
-
-def in_background(task: Callable[[], None]) -> None:
-    _BACKGROUND.submit(task)
+    def send_many(self, notices: Sequence[Notice]) -> None:
+        """Hand several notices on as one message (the relay's batches)."""
 
 
 def inline(task: Callable[[], None]) -> None:
@@ -54,11 +51,15 @@ class Outbox:
         store: RunStorePort,
         sink: OutboxSink | None,
         *,
-        run_after: Callable[[Callable[[], None]], None] = in_background,
+        run_after: Callable[[Callable[[], None]], None] | None = None,
+        relay: NoticeRelay = PROCESS_RELAY,
     ) -> None:
+        """`run_after` (tests: `inline`) hands each notice on alone through that runner;
+        without it notices go through `relay`, batched, never on the caller's path."""
         self._store = store
         self._sink = sink
         self._run_after = run_after
+        self._relay = relay
 
     def rows(self, run: Run, event: OutboxEvent) -> list[dict[str, Any]]:
         """The rows to commit with this transition (none when nobody is told)."""
@@ -78,6 +79,9 @@ class Outbox:
     def after_commit(self, run: Run, event: OutboxEvent) -> None:
         """Hand on the notice this transition committed, off the caller's path."""
         if self._sink is None or not self._sink.wants(run):
+            return
+        if self._run_after is None:
+            self._relay.submit(self._sink, Notice(run.tenant_id, run.id, event.value))
             return
         self._run_after(lambda: self._send_quietly(run.tenant_id, run.id, event.value))
 

@@ -4,7 +4,7 @@ read and its write while another acts, then released. Each race of the issue, re
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
@@ -263,6 +263,7 @@ def _always_throttled(world: World, message: RunMessage) -> Run | None:
 
 def test_a_start_never_waits_on_a_notification_send() -> None:
     from shared.runs.outbox import Outbox
+    from shared.runs.relay import Notice, NoticeRelay
 
     world = World()
     blocked = threading.Event()
@@ -273,10 +274,14 @@ def test_a_start_never_waits_on_a_notification_send() -> None:
             return True
 
         def send(self, tenant_id: str, run_id: str, event: str) -> None:
+            raise AssertionError("the relay hands notices on in batches")
+
+        def send_many(self, notices: Sequence[Notice]) -> None:
             blocked.set()
             release.wait(timeout=30)
 
-    world.service._outbox = Outbox(world.store, StuckSink())
+    # A relay of its own: the process's relay is shared with every other test.
+    world.service._outbox = Outbox(world.store, StuckSink(), relay=NoticeRelay(window=0.01))
     run = queued_run(world)  # returns although the notice is stuck
     assert blocked.wait(timeout=30)
     assert [r.event for r in world.store.outbox(TENANT, run.id)] == ["queued"]
