@@ -146,6 +146,41 @@ def test_oversized_upload_refused_before_100_continue(http_host: DevHost) -> Non
     assert head.startswith(b"HTTP/1.1 413")
 
 
+def test_a_small_upload_gets_its_100_continue_at_once(http_host: DevHost) -> None:
+    host, port = http_host.base_url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        # Not sent before the 100 arrives, as a client that honours Expect would do.
+        assert sock.recv(4096).startswith(b"HTTP/1.1 100")
+        sock.sendall(b"abc")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 201")
+
+
+def test_a_reply_goes_out_in_one_send(http_host: DevHost, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Status line, headers and body in one write: two wake the client twice per request."""
+    port = int(http_host.base_url.rsplit(":", 1)[1])
+    writes: list[int] = []
+
+    def counted(name: str) -> object:
+        original = getattr(socket.socket, name)
+
+        def write(self: socket.socket, data: bytes, *args: object) -> object:
+            if self.getsockname()[1] == port:  # the host's end of the connection
+                writes.append(len(data))
+            return original(self, data, *args)
+
+        return write
+
+    for name in ("send", "sendall"):
+        monkeypatch.setattr(socket.socket, name, counted(name))
+    got = request(http_host.base_url, "GET", "/api/items/12")
+    assert got.status == 200 and got.json()["function"] == "get_item"
+    assert len(writes) == 1
+
+
 def test_keep_alive_connection_serves_several_requests(http_host: DevHost) -> None:
     host, port = http_host.base_url.removeprefix("http://").rsplit(":", 1)
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
