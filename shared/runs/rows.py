@@ -8,6 +8,7 @@ write, so a too-large value can never half-write a run.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -151,6 +152,12 @@ def parse_datetime(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
+def _json_or(text: Any, empty: Callable[[], Any]) -> Any:
+    """A JSON column, or `empty()` when the row does not carry it (a list selects only
+    the summary columns: 50 rows need not parse 250 empty documents)."""
+    return json.loads(text) if text else empty()
+
+
 def run_from_entity(entity: Any) -> Run:
     created = parse_datetime(entity["CreatedAt"])
     updated = parse_datetime(entity["UpdatedAt"])
@@ -167,14 +174,14 @@ def run_from_entity(entity: Any) -> Run:
             email=entity.get("InitiatorEmail") or None,
             kind=entity.get("InitiatorKind", "user"),
         ),
-        inputs=json.loads(entity.get("Inputs") or "{}"),
+        inputs=_json_or(entity.get("Inputs"), dict),
         input_summary=str(entity.get("InputSummary") or ""),
-        claims=tuple(datetime.fromisoformat(c) for c in json.loads(entity.get("Claims") or "[]")),
+        claims=tuple(datetime.fromisoformat(c) for c in _json_or(entity.get("Claims"), list)),
         cancel_requested_at=parse_datetime(entity.get("CancelRequestedAt")),
         identity_hash=entity.get("IdentityHash", ""),
-        summary_counts=json.loads(entity.get("SummaryCounts") or "{}"),
-        failures=tuple(_failure_from_dict(f) for f in json.loads(entity.get("Failures") or "[]")),
-        result=json.loads(entity.get("Result") or "null"),
+        summary_counts=_json_or(entity.get("SummaryCounts"), dict),
+        failures=tuple(_failure_from_dict(f) for f in _json_or(entity.get("Failures"), list)),
+        result=_json_or(entity.get("Result"), lambda: None),
         attempt=int(entity.get("Attempt", 0)),
         lease_expires_at=parse_datetime(entity.get("LeaseExpiresAt")),
         cancel_requested=bool(entity.get("CancelRequested", False)),
