@@ -100,18 +100,7 @@ def main() -> None:
     parser.add_argument("--lists", type=int, default=300, help="sequential list rounds")
     parser.add_argument("--history", type=int, default=1000, help="runs in the list tenant")
     parser.add_argument("--seconds", type=float, default=3.0, help="per concurrency level")
-    parser.add_argument(
-        "--nodelay",
-        action="store_true",
-        help="diagnostic: set TCP_NODELAY on the local host's connections (in this process "
-        "only). devhost writes a response's headers and body in two sends, so Nagle's "
-        "algorithm and the client's delayed ACK add ~40 ms to every keep-alive response",
-    )
     args = parser.parse_args()
-    if args.nodelay:
-        from devhost import http_server
-
-        http_server._Handler.disable_nagle_algorithm = True
 
     with standalone_stack() as stack:
         run(stack, args)
