@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -135,24 +136,26 @@ def test_body_cap_applies_to_chunked_bodies(http_host: DevHost) -> None:
             connection.close()
 
 
-def test_oversized_upload_refused_before_100_continue(http_host: DevHost) -> None:
+@contextmanager
+def _expecting_continue(http_host: DevHost, length: int) -> Iterator[socket.socket]:
+    """A raw connection that has sent a POST's headers with `Expect: 100-continue`."""
     host, port = http_host.base_url.removeprefix("http://").rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as sock:
         sock.sendall(
-            b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n"
-            b"Expect: 100-continue\r\n\r\n"
+            f"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: {length}\r\n".encode()
+            + b"Expect: 100-continue\r\n\r\n"
         )
+        yield sock
+
+
+def test_oversized_upload_refused_before_100_continue(http_host: DevHost) -> None:
+    with _expecting_continue(http_host, 5_000_000) as sock:
         head = sock.recv(4096)
     assert head.startswith(b"HTTP/1.1 413")
 
 
 def test_a_small_upload_gets_its_100_continue_at_once(http_host: DevHost) -> None:
-    host, port = http_host.base_url.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.sendall(
-            b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
-            b"Expect: 100-continue\r\n\r\n"
-        )
+    with _expecting_continue(http_host, 3) as sock:
         # Not sent before the 100 arrives, as a client that honours Expect would do.
         assert sock.recv(4096).startswith(b"HTTP/1.1 100")
         sock.sendall(b"abc")
