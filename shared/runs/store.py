@@ -324,11 +324,10 @@ class RunStore:
             "CreatedAt": run.created_at,
         }
         # The lock stays operation 1: its EntityAlreadyExists is how a duplicate shows.
-        operations: list[Any] = [("create", entity), ("create", lock)]
-        operations += [
-            ("upsert", row, {"mode": UpdateMode.REPLACE}) for row in index_entities(run, entity)
-        ]
-        operations += [("create", row) for row in extra]
+        # Every row is an insert: index and notice keys name this new run, so none can exist
+        # (and Azurite inserts cheaper than it upserts).
+        rows = [entity, lock, *index_entities(run, entity), *extra]
+        operations: list[Any] = [("create", row) for row in rows]
         try:
             results = self._table.submit_transaction(operations)
         except TableTransactionError as error:

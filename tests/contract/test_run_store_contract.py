@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from shared.errors import ConcurrentUpdate
+from shared.errors import ConcurrentUpdate, StorageUnavailable
 from shared.runs import model
 from shared.runs.identity import new_run_id, outbox_row_key, run_row_key
+from shared.runs.index import index_keys
 from shared.runs.listing import RunFilter
 from shared.runs.model import Initiator, Run, RunOutcome
 from shared.runs.store import LockHeld, RunStore
@@ -55,6 +56,19 @@ def test_create_with_lock_and_extra_rows_is_one_transaction(table: Any) -> None:
     assert [r.run_id for r in store.outbox(TENANT)] == [first.id]
     lock = store.get_lock(TENANT, "same")
     assert lock is not None and lock.run_id == first.id
+
+
+def test_a_new_runs_rows_are_inserted_never_written_over(table: Any) -> None:
+    """Its index rows' keys name the new run: one already there is a fault, not a row to
+    replace, and the whole start fails with nothing written."""
+    store = RunStore(table)
+    run = _run()
+    [type_key, _] = index_keys(run, run_row_key(run.id))
+    table.create_entity({"PartitionKey": TENANT, "RowKey": type_key, "Kind": "stray"})
+    with pytest.raises(StorageUnavailable):
+        store.create_with_lock(run)
+    assert store.get(TENANT, run.id) is None and store.get_lock(TENANT, "same") is None
+    assert table.get_entity(TENANT, type_key)["Kind"] == "stray"
 
 
 def test_replace_is_a_compare_and_swap(table: Any) -> None:
