@@ -10,21 +10,30 @@ function_app with queue workers off (runs stay queued), set up as tests/e2e does
          5-entity transaction (run, lock, 2 index rows, queued notice) + one queue send
   list:  GET /api/tenants/{t}/operations?limit=50 vs one raw 50-row page query
 and the throughput of 1, 2, 4 and 8 concurrent clients for both (and for the floors), plus
-the process's peak memory (the host runs in this process). Prints medians, ratios and
-throughput. Usage: make bench-http  (or python -m bench.http_bench --help)
+the peak memory of this process. The host runs in a process of its own (`python -m devhost
+serve`, as the Functions host is not its client's process), so the clients, the floors'
+SDK calls and the host do not share one interpreter lock; `--host in-process` serves it
+from this process instead (how the figures before issue 15's second part were taken).
+Prints medians, ratios and throughput. Usage: make bench-http  (or --help)
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -37,7 +46,8 @@ from bench.runs_bench import (
     report,
     timed,
 )
-from devstack.stack import Stack, standalone_stack
+from devstack.azurite import free_port
+from devstack.stack import ROOT, Stack, standalone_stack
 from shared.auth.membership import Role
 from shared.config import RUNS_TABLE
 from shared.runs.identity import RUN_RANGE
@@ -73,9 +83,10 @@ def throughput(action: Callable[[int], object], clients: int, seconds: float) ->
 class Clients:
     """One keep-alive HTTP client per thread (as a portal's connection pool would)."""
 
-    def __init__(self, stack: Stack, who: str) -> None:
+    def __init__(self, stack: Stack, who: str, base_url: str | None = None) -> None:
         self._stack = stack
         self._token = stack.token(who)
+        self._base_url = base_url or stack.base_url
         self._local = threading.local()
         self._all: list[httpx.Client] = []
         self._lock = threading.Lock()
@@ -84,6 +95,7 @@ class Clients:
         client: httpx.Client | None = getattr(self._local, "client", None)
         if client is None:
             client = self._stack.client(token=self._token)
+            client.base_url = httpx.URL(self._base_url)
             self._local.client = client
             with self._lock:
                 self._all.append(client)
@@ -100,15 +112,56 @@ def main() -> None:
     parser.add_argument("--lists", type=int, default=300, help="sequential list rounds")
     parser.add_argument("--history", type=int, default=1000, help="runs in the list tenant")
     parser.add_argument("--seconds", type=float, default=3.0, help="per concurrency level")
+    parser.add_argument(
+        "--host",
+        choices=("process", "in-process"),
+        default="process",
+        help="serve the app from a process of its own (default) or from this one",
+    )
     args = parser.parse_args()
 
     with standalone_stack() as stack:
         run(stack, args)
 
 
+@contextmanager
+def host_process() -> Iterator[str]:
+    """`python -m devhost serve` (HTTP only) with this process's environment, which
+    running_stack has pointed at the stack's Azurite and LocalCloud; its base URL."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as empty:
+        command = [sys.executable, "-m", "devhost", "serve", "--no-workers", "--port", str(port)]
+        command += ["--settings", str(Path(empty) / "none.json"), "--log-level", "WARNING"]
+        env = {**os.environ, "PUBLIC_BASE_URL": base_url}
+        host = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            assert host.stdout is not None
+            for line in host.stdout:
+                if "devhost ready" in line:
+                    break
+            else:
+                raise RuntimeError(f"the host exited with {host.wait()} before it was ready")
+            yield base_url
+        finally:
+            host.terminate()
+            host.wait(timeout=60)
+
+
 def run(stack: Stack, args: argparse.Namespace) -> None:
+    if args.host == "in-process":
+        measure(stack, args, stack.base_url)
+        return
+    with host_process() as base_url:
+        measure(stack, args, base_url)
+
+
+def measure(stack: Stack, args: argparse.Namespace, base_url: str) -> None:
     rss_before = peak_rss_mib()
-    clients = Clients(stack, "operator")
+    print(f"host: {args.host}")
+    clients = Clients(stack, "operator", base_url)
     tenant = stack.fresh_tenant(operator=Role.OPERATOR)
     table = stack.storage.table(RUNS_TABLE)
     queue = stack.storage.queue(f"bench{uuid.uuid4().hex[:12]}")
@@ -207,7 +260,8 @@ def run(stack: Stack, args: argparse.Namespace) -> None:
     clients.close()
     rss_after = peak_rss_mib()
     print(
-        f"\npeak RSS of this process (host + Azurite client + bench): {rss_after:.0f} MiB "
+        f"\npeak RSS of this process (bench, its clients and floors; the host too when "
+        f"in-process): {rss_after:.0f} MiB "
         f"(before the load: {rss_before:.0f} MiB)"
     )
 
