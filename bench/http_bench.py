@@ -49,8 +49,9 @@ from bench.runs_bench import (
 from devstack.azurite import free_port
 from devstack.stack import ROOT, Stack, standalone_stack
 from shared.auth.membership import Role
-from shared.config import RUNS_TABLE
+from shared.config import NOTIFICATIONS_QUEUE, RUNS_TABLE
 from shared.runs.identity import RUN_RANGE
+from shared.runs.relay import RELAY_WINDOW_SECONDS
 
 START_TARGET = 1.2
 LIST_TARGET = 1.2
@@ -184,9 +185,18 @@ def measure(stack: Stack, args: argparse.Namespace, base_url: str) -> None:
     print("sequential, 1 client (keep-alive), medians of interleaved rounds")
     starts = [http_start, floor_start, product_floor]
     interleave_all(starts, 30)  # warm-up: connections, JWKS, membership cache
+    notices = stack.storage.queue(NOTIFICATIONS_QUEUE)  # no worker drains it here
+    time.sleep(2 * RELAY_WINDOW_SECONDS)  # the warm-up's last batch has gone out
+    before = notices.get_queue_properties().approximate_message_count or 0
     ours, floor, product = interleave_all(starts, args.starts)
+    time.sleep(2 * RELAY_WINDOW_SECONDS)
+    sent = (notices.get_queue_properties().approximate_message_count or 0) - before
     report("HTTP start vs txn(2) + queue send", ours, floor, START_TARGET)
     report("HTTP start vs txn(5) + queue send", ours, product, START_TARGET)
+    print(
+        f"  queued notices: {sent} notifications messages for {args.starts} starts "
+        f"({sent / args.starts:.2f} per start; one per start before the relay)"
+    )
     print(
         f"  Azurite + SDK, 5-entity against 2-entity transaction + send: "
         f"{statistics.median(product) / statistics.median(floor):.2f}x "
