@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 # Long enough to gather the notices of a burst of starts into one message, short next to
 # the notifications trigger's own polling interval (host.json: 1 s when idle).
 RELAY_WINDOW_SECONDS = 0.2
-# A message of 100 notices is ~12 KB: far under the queue's 64 KiB per message.
+# A message of 100 notices is ~13 KB (~17 KB in base64): far under the queue's 64 KiB.
 MAX_NOTICES_PER_MESSAGE = 100
 
 
@@ -53,7 +53,7 @@ class NoticeRelay:
         window: float = RELAY_WINDOW_SECONDS,
         max_batch: int = MAX_NOTICES_PER_MESSAGE,
     ) -> None:
-        self.window = window
+        self._window = window
         self._max_batch = max_batch
         self._wake = threading.Condition()
         self._pending: list[tuple[BatchSink, Notice]] = []
@@ -70,7 +70,7 @@ class NoticeRelay:
             self._wake.notify()
 
     def flush(self) -> int:
-        """Hand on everything collected so far, now (shutdown, tests); returns the count."""
+        """Hand on everything collected so far, now (tests); returns the count."""
         with self._wake:
             taken, self._pending = self._pending, []
         self._hand_on(taken)
@@ -82,7 +82,7 @@ class NoticeRelay:
                 while not self._pending:
                     self._wake.wait()
             # The first notice of a window waits for its companions, at most `window`.
-            time.sleep(self.window)
+            time.sleep(self._window)
             self.flush()
 
     def _hand_on(self, taken: Sequence[tuple[BatchSink, Notice]]) -> None:
