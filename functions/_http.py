@@ -12,9 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import azure.functions as func
+from pydantic import BaseModel
 
 from shared.api.csrf import STATE_CHANGING
-from shared.api.present import ApiResponse, error_json
+from shared.api.present import ApiResponse, error_body
 from shared.auth.errors import Unauthenticated
 from shared.composition.reads import api_services
 from shared.errors import AppError, TransientError
@@ -30,8 +31,13 @@ def headers_of(req: func.HttpRequest) -> dict[str, str]:
 
 
 def respond(result: ApiResponse) -> func.HttpResponse:
+    body = result.body
+    if isinstance(body, BaseModel):
+        text = body.model_dump_json()
+    else:
+        text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     return func.HttpResponse(
-        json.dumps(result.body, separators=(",", ":"), ensure_ascii=False),
+        text,
         status_code=result.status,
         headers={"Cache-Control": "no-store", **STRICT_TRANSPORT_SECURITY, **result.headers},
         mimetype=JSON,
@@ -46,7 +52,7 @@ def error_response(error: AppError) -> func.HttpResponse:
     if isinstance(error, TransientError) and error.retry_after:
         headers["Retry-After"] = str(max(1, round(error.retry_after)))
     status = error.http_status if 400 <= error.http_status <= 599 else 500
-    return respond(ApiResponse(error_json(error), status, headers))
+    return respond(ApiResponse(error_body(error), status, headers))
 
 
 def api_endpoint(

@@ -9,11 +9,11 @@ from functions._routes import route
 from shared.api import directory
 from shared.api.access import Authorized
 from shared.api.present import ApiResponse
-from shared.composition.reads import api_services
+from shared.composition.group_search import group_search_config
 
 bp = func.Blueprint()
 
 
 @route(bp, "searchGroups")
 def search_groups(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return directory.search(api_services().settings, who.user, who.tenant, req.params)
+    return directory.search(group_search_config(), who.user, who.tenant, req.params)

@@ -7,10 +7,11 @@ import azure.functions as func
 from functions._routes import route
 from shared.api.access import Authorized
 from shared.api.present import ApiResponse
+from shared.api.response_models import Health
 
 bp = func.Blueprint()
 
 
 @route(bp, "health")
 def health(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return ApiResponse({"status": "ok"})
+    return ApiResponse(Health(status="ok"))

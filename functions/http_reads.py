@@ -1,5 +1,6 @@
-"""Read routes of the monitoring surface: my tenants, the all-tenants overview, a tenant's
-glance, run list, run detail, and the restore group mapping. Paths, methods and auth
+"""Read routes of the monitoring surface: my tenants, the run-type catalogue, the
+all-tenants overview, a tenant's glance, run list, run detail, and the restore group
+mapping. Paths, methods and auth
 rules are in the route table (shared.api.routes.ROUTES).
 
 Storage only. This module imports shared.api and the composition root's read side, never
@@ -23,6 +24,11 @@ bp = func.Blueprint()
 def list_tenants(req: func.HttpRequest, who: Authorized) -> ApiResponse:
     api = api_services()
     return reads.my_tenants(api.members, who.user, obo_configured=api.obo_configured)
+
+
+@route(bp, "listRunTypes")
+def run_types(req: func.HttpRequest, who: Authorized) -> ApiResponse:
+    return reads.run_types(api_services().run_types)
 
 
 @route(bp, "getOverview")

@@ -1,6 +1,6 @@
-"""Write routes (start, cancel) and the run-type catalogue: these use the full composition
-root, whose registry knows the run types. Paths, methods and auth rules are in the route
-table (shared.api.routes.ROUTES)."""
+"""Write routes (start, cancel): these use the full composition root, whose registry knows
+the run types and their handlers. Paths, methods and auth rules are in the route table
+(shared.api.routes.ROUTES). The catalogue is a read (functions.http_reads)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,3 @@ def cancel_run(req: func.HttpRequest, who: Authorized) -> ApiResponse:
     return commands.cancel_run(
         services().runs, api_services().links, who.tenant, req.route_params.get("run_id")
     )
-
-
-@route(bp, "listRunTypes")
-def operation_types(req: func.HttpRequest, who: Authorized) -> ApiResponse:
-    return commands.catalogue(services().registry)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from shared.api.parsing import parse_body, run_path_id
-from shared.api.present import ApiResponse, error_json, run_json
+from shared.api.present import ApiResponse, error_body, run_detail
 from shared.api.request_models import StartRequest
+from shared.api.response_models import CancelResult, DispatchFailedBody, StartResult
 from shared.auth.caller import Caller
 from shared.errors import DispatchFailed
 from shared.runs.links import Links
-from shared.runs.run_type import Registry
 from shared.runs.service import RunService
 
 # How long a client should wait before polling a new run (Durable Functions' convention).
@@ -26,15 +26,17 @@ def start_run(
             run = runs.dispatch_or_fail(run)
         except DispatchFailed as error:
             failed = error.run if error.run is not None else run
-            payload = error_json(error)
-            payload["run"] = run_json(failed, links)
-            payload["view_url"] = links.view(failed.tenant_id, failed.id)
-            return ApiResponse(payload, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
-    payload = {
-        "run": run_json(run, links),
-        "deduplicated": not created,
-        "view_url": links.view(run.tenant_id, run.id),
-    }
+            answer = DispatchFailedBody(
+                error=error_body(error).error,
+                run=run_detail(failed, links),
+                view_url=links.view(failed.tenant_id, failed.id),
+            )
+            return ApiResponse(answer, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    payload = StartResult(
+        run=run_detail(run, links),
+        deduplicated=not created,
+        view_url=links.view(run.tenant_id, run.id),
+    )
     if not created:
         return ApiResponse(payload, 200)
     headers = {
@@ -49,8 +51,4 @@ def cancel_run(
 ) -> ApiResponse:
     """Queued: cancelled now. Running: cancel requested. Completed: 409 (InvalidTransition)."""
     run = runs.cancel(tenant_id, run_path_id(raw_run_id))
-    return ApiResponse({"run": run_json(run, links)})
-
-
-def catalogue(registry: Registry) -> ApiResponse:
-    return ApiResponse({"items": [t.catalogue_entry() for t in registry]})
+    return ApiResponse(CancelResult(run=run_detail(run, links)))

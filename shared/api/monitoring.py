@@ -20,7 +20,8 @@ from typing import Any
 
 from azure.data.tables import TableClient
 
-from shared.api.present import ApiResponse, rfc3339
+from shared.api import response_models
+from shared.api.present import ApiResponse
 from shared.auth.membership import Membership
 from shared.config import RUNS_QUEUE
 from shared.monitoring.queue_status import QueueStatusStore
@@ -118,17 +119,17 @@ def _overview_json(
         "running": item.running,
         "queued": item.queued,
         "queued_too_long": item.queued_too_long,
-        "oldest_queued_at": rfc3339(item.oldest_queued_at),
+        "oldest_queued_at": item.oldest_queued_at,
         "failed_24h": item.failed_24h,
         "last_success": [
-            {"type": t, "at": rfc3339(at), "age_seconds": int((now - at).total_seconds())}
+            {"type": t, "at": at, "age_seconds": int((now - at).total_seconds())}
             for t, at in sorted(item.last_success.items())
         ],
         "attention": [
             {"code": a.code, "message": a.message, "type": a.run_type} for a in item.attention
         ],
         "complete": item.complete,
-        "as_of": rfc3339(as_of),
+        "as_of": as_of,
     }
 
 
@@ -149,17 +150,16 @@ def overview(monitor: Monitor, memberships: list[Membership]) -> ApiResponse:
         for m, d in zip(memberships, digests, strict=True)
     ]
     rows.sort(key=lambda row: (row[1].urgency, row[0].tenant_name.lower(), row[0].tenant_id))
-    return ApiResponse(
-        {
-            "generated_at": rfc3339(now),
-            "as_of": rfc3339(min((d.as_of for d in digests), default=None)),
-            "window_days": OVERVIEW_WINDOW.days,
-            "queued_too_long_seconds": int(QUEUED_TOO_LONG.total_seconds()),
-            "expected_intervals": _intervals(EXPECTED_INTERVALS),
-            "work_queue": monitor.work_queue(),
-            "items": [_overview_json(m, o, as_of, now) for m, o, as_of in rows],
-        }
-    )
+    body = {
+        "generated_at": now,
+        "as_of": min((d.as_of for d in digests), default=None),
+        "window_days": OVERVIEW_WINDOW.days,
+        "queued_too_long_seconds": int(QUEUED_TOO_LONG.total_seconds()),
+        "expected_intervals": _intervals(EXPECTED_INTERVALS),
+        "work_queue": monitor.work_queue(),
+        "items": [_overview_json(m, o, as_of, now) for m, o, as_of in rows],
+    }
+    return ApiResponse(response_models.Overview.model_validate(body))
 
 
 def _intervals(intervals: Mapping[str, timedelta]) -> dict[str, int]:
@@ -189,12 +189,11 @@ def _glance_json(glance: TenantGlance) -> dict[str, Any]:
 def tenant_glance(monitor: Monitor, tenant_id: str) -> ApiResponse:
     now = monitor.now()
     recent = monitor.recent(tenant_id, "glance", GLANCE_WINDOW, GLANCE_MAX_ROWS)
-    return ApiResponse(
-        {
-            "tenant_id": tenant_id,
-            "generated_at": rfc3339(now),
-            "queued_too_long_seconds": int(QUEUED_TOO_LONG.total_seconds()),
-            "work_queue": monitor.work_queue(),
-            **_glance_json(glance_of(recent, now=now)),
-        }
-    )
+    body = {
+        "tenant_id": tenant_id,
+        "generated_at": now,
+        "queued_too_long_seconds": int(QUEUED_TOO_LONG.total_seconds()),
+        "work_queue": monitor.work_queue(),
+        **_glance_json(glance_of(recent, now=now)),
+    }
+    return ApiResponse(response_models.TenantGlance.model_validate(body))

@@ -1,21 +1,24 @@
-"""The read use cases: the caller's tenants, run lists, one run. Storage only, never Graph.
+"""The read use cases: the caller's tenants, the run-type catalogue, run lists, one run.
+Storage only (the catalogue not even that), never Graph.
 
 Each takes the stores it reads (the trigger picks them from the composition root), so
 this layer never imports the composition root."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from shared.api import monitoring
 from shared.api.monitoring import Monitor
 from shared.api.parsing import parse_query, run_path_id
-from shared.api.present import ApiResponse, run_json, run_summary_json
+from shared.api.present import ApiResponse, run_detail, run_page
 from shared.api.request_models import ListQuery
+from shared.api.response_models import Catalogue, TenantList
 from shared.auth.caller import Caller
 from shared.auth.membership import MembershipStore
 from shared.runs.links import Links
 from shared.runs.listing import RunFilter
+from shared.runs.run_type import RunTypeDeclaration
 from shared.runs.service import RunService
 
 
@@ -26,12 +29,27 @@ def my_tenants(members: MembershipStore, caller: Caller, *, obo_configured: bool
         {
             "tenant_id": m.tenant_id,
             "name": m.tenant_name or m.tenant_id,
-            "role": m.role.value,
+            "role": m.role,
             "group_search_enabled": group_search,
         }
         for m in members.tenants_of(caller.oid, fresh=True)
     ]
-    return ApiResponse({"items": items})
+    return ApiResponse(TenantList.model_validate({"items": items}))
+
+
+def run_types(declared: Iterable[RunTypeDeclaration]) -> ApiResponse:
+    """The catalogue: what each run type is and the JSON Schema of its inputs. Built from
+    the declarations alone, never from the handlers (and what they need: Graph)."""
+    entries = [
+        {
+            "type": d.name,
+            "title": d.title,
+            "description": d.description,
+            "inputs_schema": d.json_schema(),
+        }
+        for d in declared
+    ]
+    return ApiResponse(Catalogue.model_validate({"items": entries}))
 
 
 def list_runs(
@@ -44,13 +62,12 @@ def list_runs(
     )
     page, next_cursor = runs.list(tenant_id, run_filter, limit=query.limit, cursor=query.cursor)
     # Summaries: the list route returns what a list shows, not whole inputs.
-    items = [run_summary_json(r, links) for r in page]
-    return ApiResponse({"items": items, "next_cursor": next_cursor})
+    return ApiResponse(run_page(page, links, next_cursor))
 
 
 def get_run(runs: RunService, links: Links, tenant_id: str, raw_run_id: str | None) -> ApiResponse:
     run = runs.get(tenant_id, run_path_id(raw_run_id))
-    return ApiResponse(run_json(run, links))
+    return ApiResponse(run_detail(run, links))
 
 
 def overview(monitor: Monitor, members: MembershipStore, caller: Caller) -> ApiResponse:

@@ -1,25 +1,29 @@
-"""Response models of the API (pydantic): what each route answers, for the OpenAPI document.
+"""Response models of the API (pydantic): what each route answers, one shape for both the
+body and the OpenAPI document.
 
-The use cases build their JSON with plain dict builders (shared.api.present and friends);
-these models describe exactly those shapes. They forbid extra keys, so a field added to a
-builder but not here fails the unit tests (tests/unit/api) and the schemathesis run
-(tests/e2e) instead of drifting silently out of the published schema.
+The use cases answer with instances of these models (shared.api.present maps a run to
+RunSummary/RunDetail), validated from the use case's own values, and functions/_http
+serializes them; functions/_routes checks that a route answers with the model the route
+table names for that status. A field exists here or nowhere. Times are `datetime` on
+the model and formatted on the way out (shared.api.wire_times).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api.wire_times import UtcIsoformat, UtcMillis, UtcSeconds
 from shared.auth.membership import Role
 from shared.notifications.message import Channel, NotificationEvent
 from shared.runs.model import RunOutcome, RunStatus
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Validated from our own values (a wrong or extra field is a bug, found by the tests)
+    # and written with the aliases the wire uses (`self`).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -30,6 +34,7 @@ class ErrorDetail(_Out):
     message: str = Field(description="A human-readable sentence; never echoes a token")
     details: Any = Field(
         default=None,
+        exclude_if=lambda value: value is None,  # absent, not null, when there is none
         description="Present only when there is more to say: for 422 the failing fields, "
         "`[{field, message}]`",
     )
@@ -61,12 +66,12 @@ class RunFailure(_Out):
     message: str
     item: str | None
     attempt: int | None
-    at: datetime | None
+    at: UtcMillis | None
 
 
 class RunClaim(_Out):
     attempt: int
-    at: datetime
+    at: UtcMillis
 
 
 class RunSummary(_Out):
@@ -83,10 +88,10 @@ class RunSummary(_Out):
     initiator: RunInitiator
     summary_counts: dict[str, int]
     cancel_requested: bool
-    created_at: datetime
-    started_at: datetime | None
-    updated_at: datetime
-    completed_at: datetime | None
+    created_at: UtcMillis
+    started_at: UtcMillis | None
+    updated_at: UtcMillis
+    completed_at: UtcMillis | None
     links: RunLinks
 
 
@@ -99,9 +104,9 @@ class RunDetail(RunSummary):
     failures: list[RunFailure]
     result: dict[str, Any] | None
     attempt: int
-    lease_expires_at: datetime | None
+    lease_expires_at: UtcMillis | None
     claims: list[RunClaim] = Field(description="Each claim by a worker (newest 20), oldest first")
-    cancel_requested_at: datetime | None
+    cancel_requested_at: UtcMillis | None
 
 
 class RunPage(_Out):
@@ -175,7 +180,7 @@ class MappingSource(_Out):
 class GroupMapping(_Out):
     backup_set_id: str
     helper_text: str = Field(description="Always present, also with an empty cache")
-    cache_synced_at: datetime | None
+    cache_synced_at: UtcMillis | None
     sources: list[MappingSource]
 
 
@@ -191,8 +196,8 @@ class NotificationOut(_Out):
     title: str
     body: str
     link: str
-    created_at: datetime
-    read_at: datetime | None
+    created_at: UtcIsoformat
+    read_at: UtcIsoformat | None
     delivery_problems: list[str]
 
 
@@ -222,14 +227,14 @@ class WorkQueue(_Out):
     depth: int = Field(description="Approximate messages waiting")
     oldest_age_seconds: int = Field(description="Age of the oldest visible message")
     poison: int
-    measured_at: datetime
+    measured_at: UtcSeconds
     behind: bool = Field(description="True when the oldest message has waited over 2 minutes")
     stale: bool = Field(description="True when the measurement is over 5 minutes old")
 
 
 class LastSuccess(_Out):
     type: str
-    at: datetime
+    at: UtcMillis
     age_seconds: int
 
 
@@ -246,19 +251,19 @@ class TenantOverviewRow(_Out):
     running: int
     queued: int
     queued_too_long: int = Field(description="Queued longer than `queued_too_long_seconds`")
-    oldest_queued_at: datetime | None
+    oldest_queued_at: UtcMillis | None
     failed_24h: int
     last_success: list[LastSuccess] = Field(
         description="The last succeeded run of each run type within the window"
     )
     attention: list[AttentionItem] = Field(description="Empty when nothing needs attention")
     complete: bool = Field(description="False when the per-tenant row bound was reached")
-    as_of: datetime = Field(description="Runs written up to this time are counted")
+    as_of: UtcMillis = Field(description="Runs written up to this time are counted")
 
 
 class Overview(_Out):
-    generated_at: datetime
-    as_of: datetime | None = Field(description="The oldest `as_of` of the items (null: none)")
+    generated_at: UtcMillis
+    as_of: UtcMillis | None = Field(description="The oldest `as_of` of the items (null: none)")
     window_days: int
     queued_too_long_seconds: int
     expected_intervals: dict[str, int] = Field(
@@ -282,7 +287,7 @@ class TypeDurations(_Out):
 
 class TenantGlance(_Out):
     tenant_id: str
-    generated_at: datetime
+    generated_at: UtcMillis
     queued_too_long_seconds: int
     work_queue: WorkQueue | None
     now: dict[str, int] = Field(description="Active runs by status: queued, running")

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from shared.api.parsing import parse_query
-from shared.api.present import ApiResponse, rfc3339
+from shared.api.present import ApiResponse
 from shared.api.request_models import GroupMappingQuery
+from shared.api.response_models import GroupMapping
 from shared.backups.store import BackupStore
 from shared.directory.groups import DirectoryGroup, EntraGroupsStore
 from shared.errors import Conflict, NotFound
@@ -97,10 +98,12 @@ def group_mapping(
             }
         )
     return ApiResponse(
-        {
-            "backup_set_id": backup.id,
-            "helper_text": helper_text(state is not None, len(cached), len(sources)),
-            "cache_synced_at": rfc3339(state.synced_at) if state else None,
-            "sources": sources,
-        }
+        GroupMapping.model_validate(
+            {
+                "backup_set_id": backup.id,
+                "helper_text": helper_text(state is not None, len(cached), len(sources)),
+                "cache_synced_at": state.synced_at if state else None,
+                "sources": sources,
+            }
+        )
     )

@@ -1,9 +1,12 @@
-"""The read side of the composition root: identity, membership and the run *reads*.
+"""The read side of the composition root: identity, membership, the run *reads* and the
+run-type catalogue.
 
 Deliberately free of shared.composition.services (which builds the run-type registry,
 whose handlers call Graph): the read routes import only this and the root, so an
-import-linter contract can prove that no read route can reach Graph. Writes (start,
-cancel) use the full side's RunService, which carries the registry and the events.
+import-linter contract can prove that no read route can reach Graph. The catalogue is
+the run types' declarations (shared.run_types.declarations), not the registry. Writes
+(start, cancel) use the full side's RunService, which carries the registry and the
+events.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ from shared.directory.groups import EntraGroupsStore
 from shared.monitoring.queue_status import QueueStatusStore
 from shared.persistence.blobs import JsonBlobs
 from shared.persistence.clients import StorageClients
+from shared.run_types.declarations import declared
 from shared.runs.dispatch import RunMessage
 from shared.runs.links import Links
-from shared.runs.run_type import Registry
+from shared.runs.run_type import Registry, RunTypeDeclaration
 from shared.runs.service import RunService
 from shared.runs.store import RunStore
 from shared.runs.summaries import TenantSummaries
@@ -65,6 +69,7 @@ class ApiServices:
     backups: BackupStore
     writes: WriteGuard
     monitor: Monitor
+    run_types: tuple[RunTypeDeclaration, ...]  # what the catalogue shows
 
     @property
     def obo_configured(self) -> bool:
@@ -87,6 +92,13 @@ def build_api_services(base: Foundation) -> ApiServices:
     )
     authenticator = Authenticator(
         validator, trust_app_service_principal=settings.trust_app_service_principal
+    )
+    # A test that replaces the registry sees its run types in the catalogue too.
+    registry = base.overrides.registry
+    run_types = (
+        tuple(registry)
+        if registry is not None
+        else declared(include_diagnostics=settings.enable_diagnostic_run_types)
     )
     runs = RunService(
         RunStore(base.table(RUNS_TABLE)),
@@ -120,6 +132,7 @@ def build_api_services(base: Foundation) -> ApiServices:
             ),
             clock=base.clock,
         ),
+        run_types=run_types,
     )
 
 

@@ -46,25 +46,6 @@ class Notification:
     read_at: datetime | None = None
     delivery_problems: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "run_id": self.run_id,
-            "tenant_id": self.tenant_id,
-            "event": self.event.value,
-            "outcome": self.outcome,
-            "title": self.title,
-            "body": self.body,
-            "link": self.link,
-            "created_at": _rfc3339(self.created_at),
-            "read_at": _rfc3339(self.read_at) if self.read_at else None,
-            "delivery_problems": list(self.delivery_problems),
-        }
-
-
-def _rfc3339(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
 
 def notification_id(run_id: str, event: NotificationEvent) -> str:
     return f"{run_id}.{event.value}"

@@ -10,29 +10,18 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from shared.backups.store import BackupSet
 from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
 from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
 from shared.policies.snapshot import parse_policy
+from shared.run_types.declarations import BACKUP_CAPTURE, BackupCaptureInputs
 from shared.run_types.item_bookkeeping import run_item
-from shared.run_types.policy_types import BackupPolicyIds
 from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.context import RunContext
 from shared.runs.run_type import RunType
 
 POLICY_NOT_FOUND = "policy_not_found"
-
-
-class BackupCaptureInputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    policy_ids: BackupPolicyIds | None = Field(
-        default=None, description="Only these policies (any kind); default: every policy"
-    )
-    label: str = Field(default="", max_length=200, description="A name for the backup set")
 
 
 def backup_set_id_for(run_id: str) -> str:
@@ -86,24 +75,7 @@ def make_backup_capture(deps: RunTypeDeps) -> RunType:
         sealed = deps.backups.complete(backup, item_count=item_count, now=deps.clock())
         return _result(sealed)
 
-    return RunType(
-        name="backup.capture",
-        title="Capture a backup",
-        description=(
-            "Snapshots policies (all, or the ones named) with their assignments into a new, "
-            "immutable backup set. The result names the set (backup_set_id)."
-        ),
-        input_model=BackupCaptureInputs,
-        handler=run,
-        summarize=summarize_backup_capture,
-    )
-
-
-def summarize_backup_capture(inputs: dict[str, Any]) -> str:
-    ids = inputs.get("policy_ids")
-    scope = f"{len(ids)} {'policy' if len(ids) == 1 else 'policies'}" if ids else "all policies"
-    label = str(inputs.get("label") or "").strip()
-    return f"{label} · {scope}" if label else scope
+    return BACKUP_CAPTURE.with_handler(run)
 
 
 def _capture(

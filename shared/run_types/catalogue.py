@@ -1,4 +1,6 @@
-"""The registry of run types the app offers, built from settings."""
+"""The registry of run types the app offers, built from settings: each declaration
+(shared.run_types.declarations) with its handler. The catalogue route reads the
+declarations alone."""
 
 from __future__ import annotations
 

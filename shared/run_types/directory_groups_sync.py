@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from shared.directory.groups import DirectoryGroup, GroupCacheState
 from shared.errors import AppError
 from shared.policies.snapshot import is_key_safe
+from shared.run_types.declarations import DIRECTORY_GROUPS_SYNC, DirectoryGroupsSyncInputs
 from shared.run_types.item_bookkeeping import restart_counts
 from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.context import RunContext
@@ -21,10 +20,6 @@ from shared.runs.run_type import RunType
 
 GROUP_SELECT = "id,displayName,description,mailEnabled,securityEnabled"
 PAGE_SIZE = 999  # Graph's maximum for /groups: fewest round trips
-
-
-class DirectoryGroupsSyncInputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class MalformedGroup(AppError):
@@ -81,14 +76,4 @@ def make_directory_groups_sync(deps: RunTypeDeps) -> RunType:
             "complete": complete,
         }
 
-    return RunType(
-        name="directory_groups.sync",
-        title="Sync directory groups",
-        description=(
-            "Reads the tenant's Entra groups from Microsoft Graph into the directory cache "
-            "that restore group mapping and group pickers use without calling Graph."
-        ),
-        input_model=DirectoryGroupsSyncInputs,
-        handler=run,
-        summarize=lambda inputs: "all groups",
-    )
+    return DIRECTORY_GROUPS_SYNC.with_handler(run)

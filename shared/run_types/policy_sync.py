@@ -11,26 +11,15 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from shared.persistence.tables import RowBatch
 from shared.policies.graph import PolicyGraph
-from shared.policies.kinds import ALL_KIND_NAMES, PolicyKind, kind_named
+from shared.policies.kinds import PolicyKind, kind_named
 from shared.policies.snapshot import parse_policy
+from shared.run_types.declarations import POLICY_SYNC, PolicySyncInputs
 from shared.run_types.item_bookkeeping import restart_counts, run_item
-from shared.run_types.policy_types import PolicyKinds
 from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.context import RunContext
 from shared.runs.run_type import RunType
-
-
-class PolicySyncInputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    policy_types: PolicyKinds = Field(
-        default_factory=lambda: list(ALL_KIND_NAMES),
-        description="Which kinds to sync (default: all three)",
-    )
 
 
 def make_policy_sync(deps: RunTypeDeps) -> RunType:
@@ -65,24 +54,7 @@ def make_policy_sync(deps: RunTypeDeps) -> RunType:
                     ctx.add_count("removed", deps.inventory.remove_unseen(tenant_id, kind, sync_id))
         return {"policies": per_kind, "synced_at": synced_at.isoformat()}
 
-    return RunType(
-        name="policy.sync",
-        title="Sync policies",
-        description=(
-            "Reads device configurations, compliance policies and settings catalog "
-            "policies, with their assignments, into the tenant's policy inventory."
-        ),
-        input_model=PolicySyncInputs,
-        handler=run,
-        summarize=summarize_policy_sync,
-    )
-
-
-def summarize_policy_sync(inputs: dict[str, Any]) -> str:
-    kinds = list(inputs.get("policy_types") or [])
-    if not kinds or len(kinds) == len(ALL_KIND_NAMES):
-        return "all policy kinds"
-    return ", ".join(str(k) for k in kinds)
+    return POLICY_SYNC.with_handler(run)
 
 
 def _save(

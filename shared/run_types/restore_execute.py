@@ -15,8 +15,6 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from shared.backups.store import BackupItem
 from shared.errors import AppError
 from shared.graph import GraphError, GraphOutcomeUnknown, GraphTransientError
@@ -29,34 +27,17 @@ from shared.restore.payload import (
     map_assignments,
     restore_marker,
 )
+from shared.run_types.declarations import RESTORE_EXECUTE, RestoreInputs
 from shared.run_types.item_bookkeeping import restart_counts, run_item
-from shared.run_types.policy_types import GroupId, RestorePolicyIds
 from shared.run_types.run_type_deps import RunTypeDeps
 from shared.runs.context import RunContext
 from shared.runs.run_type import RunType
-
-RUN_ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 
 
 class BackupSetUnusable(AppError):
     """The backup set does not exist in this tenant, or was never completed."""
 
     code = "backup_set_unusable"
-
-
-class RestoreInputs(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    backup_set_id: str = Field(pattern=RUN_ID_PATTERN, description="The set to restore from")
-    group_mapping: dict[GroupId, GroupId] = Field(
-        default_factory=dict,
-        max_length=150,
-        description="Source group id -> target group id; unmapped groups are skipped",
-    )
-    policy_ids: RestorePolicyIds | None = Field(
-        default=None, description="Only these source policies; default: the whole set"
-    )
-    dry_run: bool = Field(default=False, description="Check and count; change nothing")
 
 
 class _Restorer:
@@ -166,31 +147,7 @@ def make_restore_execute(deps: RunTypeDeps) -> RunType:
             "restored": ctx.counts["succeeded"],
         }
 
-    return RunType(
-        name="restore.execute",
-        title="Restore policies from a backup",
-        description=(
-            "Recreates the policies of a backup set in the tenant and assigns them to the "
-            "target groups given by group_mapping; assignments to unmapped groups are "
-            "skipped and counted. dry_run changes nothing."
-        ),
-        input_model=RestoreInputs,
-        handler=run,
-        summarize=summarize_restore,
-    )
-
-
-def summarize_restore(inputs: dict[str, Any]) -> str:
-    ids = inputs.get("policy_ids")
-    parts = [
-        f"from backup {str(inputs.get('backup_set_id', ''))[-8:]}",
-        f"{len(ids)} {'policy' if len(ids) == 1 else 'policies'}" if ids else "whole set",
-    ]
-    if inputs.get("group_mapping"):
-        parts.append(f"{len(inputs['group_mapping'])} groups mapped")
-    if inputs.get("dry_run"):
-        parts.append("dry run")
-    return " · ".join(parts)
+    return RESTORE_EXECUTE.with_handler(run)
 
 
 def _each(ctx: RunContext, items: list[BackupItem], restorer: _Restorer) -> None:

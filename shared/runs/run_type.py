@@ -1,5 +1,7 @@
-"""The run-type interface the run core owns: a name, a catalogue entry, an input model
-and a handler, and the registry the service and the worker look them up in by name.
+"""The run-type interface the run core owns: a declaration (name, title, description,
+input model, summary line) and a handler, and the registry the service and the worker
+look them up in by name. A declaration alone is what the catalogue shows; it needs none
+of what the handler needs (Graph, stores).
 
 The run types themselves (shared.run_types) implement this interface and depend on the
 run core; the run core never imports them (an import-linter layers contract)."""
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -33,13 +35,24 @@ def _no_summary(inputs: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
-class RunType:
+class RunTypeDeclaration:
+    """What a run type is, without what it does."""
+
     name: str
     title: str
     description: str
     input_model: type[BaseModel]
-    handler: Handler
-    summarize: Summarize = _no_summary
+    summarize: Summarize = field(default=_no_summary, kw_only=True)
+
+    def with_handler(self, handler: Handler) -> RunType:
+        return RunType(
+            self.name,
+            self.title,
+            self.description,
+            self.input_model,
+            handler,
+            summarize=self.summarize,
+        )
 
     def summary(self, normalized: dict[str, Any]) -> str:
         text = " ".join(self.summarize(normalized).split())  # one line, whatever came in
@@ -71,13 +84,12 @@ class RunType:
     def json_schema(self) -> dict[str, Any]:
         return self.input_model.model_json_schema()
 
-    def catalogue_entry(self) -> dict[str, Any]:
-        return {
-            "type": self.name,
-            "title": self.title,
-            "description": self.description,
-            "inputs_schema": self.json_schema(),
-        }
+
+@dataclass(frozen=True)
+class RunType(RunTypeDeclaration):
+    """A declaration and its handler: what the service and the worker run."""
+
+    handler: Handler
 
 
 class Registry:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -14,6 +16,7 @@ from azure.functions.timer import TimerRequest
 from devhost.loader import _get_functions
 from devstack.azurite import Azurite
 from shared.composition import root
+from shared.composition import services as full_side
 from shared.composition.provisioning import provision
 from shared.composition.services import services
 from shared.config import RUNS_POISON_QUEUE, RUNS_QUEUE, STORAGE_CONNECTION
@@ -84,3 +87,50 @@ def test_a_run_through_the_registered_triggers(app_env: None, tenant_id: str) ->
     assert svc.runs.get(tenant_id, run.id).outcome is RunOutcome.SUCCEEDED
     # The reaper timer walks registered tenants and finds nothing to do.
     _functions()["run_reaper"].get_user_function()(TimerRequest())
+
+
+def _app_principal(tenant: str) -> str:
+    """App Service Authentication's principal header for an app-only caller (roles only)."""
+    claims = [
+        {"typ": "http://schemas.microsoft.com/identity/claims/objectidentifier", "val": tenant},
+        {"typ": "http://schemas.microsoft.com/identity/claims/tenantid", "val": tenant},
+        {"typ": "roles", "val": "Runs.Read"},
+    ]
+    body = json.dumps({"claims": claims, "role_typ": "roles"}).encode()
+    return base64.b64encode(body).decode()
+
+
+def test_the_catalogue_route_never_builds_the_write_side(
+    app_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET /api/operation-types answers from the run types' declarations: no Graph
+    clients, credentials or dispatcher are built for it (the full side's services)."""
+    tenant = str(uuid.uuid4())
+    monkeypatch.setenv("WEBSITE_AUTH_ENABLED", "true")
+    monkeypatch.setenv("AUTH_TRUST_APP_SERVICE_PRINCIPAL", "true")
+    monkeypatch.setenv("AUTH_TRUSTED_TENANTS", tenant)
+    root.reset()
+
+    def refuse(base: object) -> None:
+        raise AssertionError("the catalogue route built the write side")
+
+    monkeypatch.setattr(full_side, "build_services", refuse)
+    request = func.HttpRequest(
+        "GET",
+        "http://localhost/api/operation-types",
+        headers={"X-MS-CLIENT-PRINCIPAL": _app_principal(tenant)},
+        body=b"",
+    )
+    answer = _functions()["api_run_types"].get_user_function()(request)
+
+    assert answer.status_code == 200, answer.get_body()
+    items = json.loads(answer.get_body())["items"]
+    assert [e["type"] for e in items] == [
+        "backup.capture",
+        "diagnostics.noop",
+        "directory_groups.sync",
+        "policy.sync",
+        "restore.execute",
+    ]
+    assert items[-1]["inputs_schema"]["required"] == ["backup_set_id"]
+    assert services.cache_info().currsize == 0

@@ -14,7 +14,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status, StatusCode
 
-from shared.api.present import error_json
+from shared.api.present import error_body
 from shared.errors import AppError
 from shared.redaction import redact
 from shared.runs.sanitize import describe_exception, sanitize_message
@@ -117,8 +117,8 @@ def test_no_secret_survives_a_run_failure_or_an_api_error(name: str, text: str) 
     assert not _leaks(redact(text)), redact(text)
     assert not _leaks(sanitize_message(f"call failed: {text}"))
     assert not _leaks(describe_exception(RuntimeError(text)))
-    body = error_json(AppError(f"upstream said {text}", details={"response": [text]}))
-    assert not _leaks(repr(body)), body
+    body = error_body(AppError(f"upstream said {text}", details={"response": [text]}))
+    assert not _leaks(body.model_dump_json()), body
 
 
 def _log_line(*args: object, **kwargs: object) -> str:
@@ -184,5 +184,5 @@ def test_no_secret_survives_a_span(name: str, text: str) -> None:
 def test_ordinary_text_is_left_alone(text: str) -> None:
     assert redact(text) == text
     assert sanitize_message(text) == text
-    assert error_json(AppError(text))["error"]["message"] == text
+    assert error_body(AppError(text)).error.message == text
     assert _log_line(text, extra={"detail": "-"}).strip() == f"{text}|-"

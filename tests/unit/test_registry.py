@@ -39,8 +39,7 @@ def test_registry_lookup_and_duplicates() -> None:
         registry.get("nope")
     with pytest.raises(ValueError):
         registry.register(RT)
-    entry = RT.catalogue_entry()
-    assert entry["type"] == "demo.thing" and entry["inputs_schema"]["required"] == ["name"]
+    assert RT.json_schema()["required"] == ["name"]
 
 
 def test_diagnostics_type_is_only_registered_when_asked_for() -> None:

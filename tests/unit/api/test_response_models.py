@@ -1,124 +1,119 @@
-"""The response models describe exactly what the dict builders return (no drift): every
-builder's output validates against its model, which forbids extra keys, and carries every
-key the model names."""
+"""Bodies are built from the response models: the wire format they write (times, nulls,
+omitted fields, aliases) and the check that a route answers with the model its table
+entry names."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import ValidationError
 
+from functions._routes import checked
 from shared.api import response_models
-from shared.api.present import error_json, run_json, run_summary_json
-from shared.api.restore import helper_text
+from shared.api.me import _notification
+from shared.api.present import ApiResponse, error_body, run_detail, run_page
+from shared.api.reads import run_types
+from shared.api.routes import ROUTES
 from shared.errors import InputInvalid, NotFound
 from shared.notifications.inbox import Notification
-from shared.notifications.message import Channel, NotificationEvent
-from shared.notifications.preferences import ChannelPlan
-from shared.run_types.diagnostics import NOOP
+from shared.notifications.message import NotificationEvent
+from shared.run_types.declarations import declared
 from shared.runs.links import Links
-from shared.runs.model import (
-    Failure,
-    Initiator,
-    RunOutcome,
-    claim,
-    finish,
-    new_run,
-)
+from shared.runs.model import Failure, Initiator, Run, RunOutcome, claim, finish, new_run
 
-NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+NOW = datetime(2025, 3, 1, 12, 0, 0, 987654, tzinfo=UTC)
 LINKS = Links("https://api.example.test/")
+TENANT = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
 
-def _validates(model: type[BaseModel], body: Any) -> BaseModel:
-    """As a client sees it: through JSON, every key the model names present."""
-    parsed = model.model_validate_json(json.dumps(body))
-    if isinstance(body, dict):
-        names = {f.alias or name for name, f in model.model_fields.items()}
-        optional = {
-            f.alias or name for name, f in model.model_fields.items() if not f.is_required()
-        }
-        assert names - optional <= set(body), f"{model.__name__} misses keys"
-        assert set(body) <= names
+def _wire(body: Any) -> dict[str, Any]:
+    parsed: dict[str, Any] = json.loads(body.model_dump_json())
     return parsed
 
 
-def _runs() -> list[Any]:
-    queued = new_run(
+def _run(now: datetime = NOW, kind: str = "user") -> Run:
+    return new_run(
         run_id="01JN0000000000000000000000",
-        tenant_id="0f8fad5b-d9cb-469f-a165-70867728950e",
+        tenant_id=TENANT,
         run_type="diagnostics.noop",
         inputs={"label": "x", "items": 2},
         identity_hash="h" * 64,
-        initiator=Initiator(id="u1", name="Ursula", email="u@example.test"),
-        now=NOW,
+        initiator=Initiator(id="u1", name="Ursula", email=None, kind=kind),
+        now=now,
     )
-    running = claim(queued, now=NOW + timedelta(seconds=1), lease=timedelta(minutes=5))
-    done = finish(
+
+
+def _finished() -> Run:
+    running = claim(_run(), now=NOW + timedelta(seconds=1), lease=timedelta(minutes=5))
+    return finish(
         running,
         outcome=RunOutcome.PARTIALLY_SUCCEEDED,
         now=NOW + timedelta(seconds=9),
         counts={"total": 2, "processed": 2, "succeeded": 1, "failed": 1, "skipped": 0},
-        failures=(Failure("item_failed", "no", item="1", attempt=1, at=NOW),),
+        failures=(Failure("item_failed", "no", item="1", attempt=1, at=None),),
         result={"label": "x"},
     )
-    app = new_run(
-        run_id="01JN0000000000000000000001",
-        tenant_id="0f8fad5b-d9cb-469f-a165-70867728950e",
-        run_type="diagnostics.noop",
-        inputs={},
-        identity_hash="h" * 64,
-        initiator=Initiator(id="a1", name="Automation", kind="app"),
-        now=NOW.replace(tzinfo=None),  # naive times are UTC
-    )
-    return [queued, running, done, app]
 
 
-@pytest.mark.parametrize("index", range(4))
-def test_run_json_is_a_run(index: int) -> None:
-    run = _runs()[index]
-    parsed = _validates(response_models.RunDetail, run_json(run, LINKS))
-    assert isinstance(parsed, response_models.RunDetail)
-    assert parsed.links.self_.startswith("https://api.example.test/api/tenants/")
+def test_run_times_are_utc_milliseconds_with_z_and_nulls_stay() -> None:
+    body = _wire(run_detail(_run(), LINKS))
+    assert body["created_at"] == "2025-03-01T12:00:00.987Z"  # cut, not rounded
+    assert body["started_at"] is None and body["completed_at"] is None
+    assert body["lease_expires_at"] is None and body["result"] is None
+    assert body["initiator"]["email"] is None
 
 
-@pytest.mark.parametrize("index", range(4))
-def test_run_summary_json_is_a_summary(index: int) -> None:
-    body = run_summary_json(_runs()[index], LINKS)
-    _validates(response_models.RunSummary, body)
-    assert not {"inputs", "failures", "result"} & set(body)
+@pytest.mark.parametrize(
+    "when",
+    [
+        NOW.replace(tzinfo=None),  # naive times are UTC
+        NOW.astimezone(timezone(timedelta(hours=5, minutes=30))),
+    ],
+)
+def test_any_time_goes_out_in_utc(when: datetime) -> None:
+    assert _wire(run_detail(_run(when), LINKS))["created_at"] == "2025-03-01T12:00:00.987Z"
 
 
-def test_the_summary_is_the_run_less_its_heavy_fields() -> None:
-    run = _runs()[2]
-    full, summary = run_json(run, LINKS), run_summary_json(run, LINKS)
-    assert {k: full[k] for k in summary} == summary
-    assert set(response_models.RunDetail.model_fields) > set(
-        response_models.RunSummary.model_fields
+def test_the_detail_writes_failures_claims_and_the_self_link() -> None:
+    body = _wire(run_detail(_finished(), LINKS))
+    assert body["failures"] == [
+        {"code": "item_failed", "message": "no", "item": "1", "attempt": 1, "at": None}
+    ]
+    assert body["claims"] == [{"attempt": 1, "at": "2025-03-01T12:00:01.987Z"}]
+    assert body["links"]["self"] == f"https://api.example.test/api/tenants/{TENANT}/operations/" + (
+        "01JN0000000000000000000000"
     )
 
 
-def test_a_run_with_extra_keys_does_not_validate() -> None:
-    body = {**run_json(_runs()[0], LINKS), "etag": "W/1"}
-    with pytest.raises(ValueError):
-        response_models.RunDetail.model_validate(body)
+def test_a_page_holds_summaries_the_detail_begins_with() -> None:
+    run = _finished()
+    page = _wire(run_page([run], LINKS, "next"))
+    assert page["next_cursor"] == "next"
+    [summary] = page["items"]
+    assert not {"inputs", "failures", "result"} & set(summary)
+    detail = _wire(run_detail(run, LINKS))
+    assert list(detail)[: len(summary)] == list(summary)
+    assert {k: detail[k] for k in summary} == summary
 
 
-def test_error_json_is_an_error_body() -> None:
-    _validates(response_models.ErrorBody, error_json(NotFound("no such run")))
-    with_details = error_json(InputInvalid("bad", details=[{"field": "x", "message": "m"}]))
-    assert _validates(response_models.ErrorBody, with_details)
+def test_a_field_the_model_does_not_have_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        response_models.RunClaim.model_validate({"attempt": 1, "at": NOW, "etag": "W/1"})
 
 
-def test_catalogue_entries() -> None:
-    _validates(response_models.Catalogue, {"items": [NOOP.catalogue_entry()]})
+def test_error_details_are_absent_not_null_when_there_are_none() -> None:
+    assert _wire(error_body(NotFound("no such run"))) == {
+        "error": {"code": "not_found", "message": "no such run"}
+    }
+    with_details = _wire(error_body(InputInvalid("bad", details=[{"field": "x", "message": "m"}])))
+    assert with_details["error"]["details"] == [{"field": "x", "message": "m"}]
 
 
-def test_notification_json() -> None:
-    base = Notification(
+def test_notification_times_keep_their_isoformat() -> None:
+    note = Notification(
         id="01JN0000000000000000000000.queued",
         user_id="u1",
         run_id="01JN0000000000000000000000",
@@ -130,24 +125,54 @@ def test_notification_json() -> None:
         link="https://x/monitoring/",
         created_at=NOW,
     )
-    _validates(response_models.NotificationOut, base.to_json())
-    read = Notification(**{**base.__dict__, "read_at": NOW, "delivery_problems": ("email",)})
-    _validates(response_models.NotificationPage, {"items": [read.to_json()], "next_cursor": None})
+    body = _wire(response_models.NotificationOut.model_validate(_notification(note)))
+    assert body["created_at"] == "2025-03-01T12:00:00.987654Z" and body["read_at"] is None
+    whole = Notification(**{**note.__dict__, "created_at": NOW.replace(microsecond=0)})
+    body = _wire(response_models.NotificationOut.model_validate(_notification(whole)))
+    assert body["created_at"] == "2025-03-01T12:00:00Z"
 
 
-def test_preferences_json() -> None:
-    plan = ChannelPlan(frozenset({Channel.IN_APP}), frozenset({Channel.IN_APP, Channel.EMAIL}))
-    body = {**plan.to_json(), "customized": False, "available": ["email", "in_app"]}
-    _validates(response_models.Preferences, body)
+def test_the_queue_measurement_is_whole_seconds() -> None:
+    queue = response_models.WorkQueue(
+        queue="q",
+        depth=1,
+        oldest_age_seconds=2,
+        poison=0,
+        measured_at=NOW,
+        behind=False,
+        stale=False,
+    )
+    assert _wire(queue)["measured_at"] == "2025-03-01T12:00:00Z"
 
 
-def test_group_mapping_json() -> None:
-    body = {
-        "backup_set_id": "b1",
-        "helper_text": helper_text(False, 0, 0),
-        "cache_synced_at": None,
-        "sources": [
-            {"id": "g1", "display_name": "", "candidates": [{"id": "g2", "display_name": "G"}]}
-        ],
-    }
-    _validates(response_models.GroupMapping, body)
+def test_the_catalogue_is_the_declarations() -> None:
+    body = _wire(run_types(declared(include_diagnostics=True)).body)
+    assert [e["type"] for e in body["items"]] == [
+        "backup.capture",
+        "diagnostics.noop",
+        "directory_groups.sync",
+        "policy.sync",
+        "restore.execute",
+    ]
+    assert body["items"][1]["inputs_schema"]["properties"]["items"]["maximum"] == 1000
+
+
+def _route(operation_id: str) -> Any:
+    return next(op for op in ROUTES if op.operation_id == operation_id)
+
+
+def test_a_route_answers_with_the_model_its_table_entry_names() -> None:
+    answer = ApiResponse(run_page([], LINKS, None))
+    assert checked(_route("listRuns"), answer) is answer
+    with pytest.raises(TypeError, match="listRuns answered 200 with RunDetail"):
+        checked(_route("listRuns"), ApiResponse(run_detail(_run(), LINKS)))
+    with pytest.raises(TypeError):  # a dict beside the model
+        checked(_route("listRuns"), ApiResponse({"items": [], "next_cursor": None}))
+    with pytest.raises(TypeError):  # a status the table does not list
+        checked(_route("listRuns"), ApiResponse(run_page([], LINKS, None), 201))
+    # The 503 of a start may be either of its models.
+    failed = response_models.DispatchFailedBody(
+        error=error_body(NotFound("x")).error, run=run_detail(_run(), LINKS), view_url="v"
+    )
+    checked(_route("startRun"), ApiResponse(failed, 503))
+    checked(_route("startRun"), ApiResponse(error_body(NotFound("x")), 503))

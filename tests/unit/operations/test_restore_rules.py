@@ -16,9 +16,7 @@ from shared.restore.payload import (
     map_assignments,
     restore_marker,
 )
-from shared.run_types.backup_capture import BackupCaptureInputs
-from shared.run_types.policy_sync import PolicySyncInputs
-from shared.run_types.restore_execute import RestoreInputs
+from shared.run_types.declarations import BackupCaptureInputs, PolicySyncInputs, RestoreInputs
 from shared.runs.run_type import RunType
 
 G1, G2, G3 = (f"{n}0000000-0000-4000-8000-000000000000" for n in (1, 2, 3))
@@ -179,13 +177,34 @@ def test_the_catalogue_offers_the_four_types_with_their_input_schemas() -> None:
     from shared.run_types.run_type_deps import RunTypeDeps
 
     registry = build_registry(include_diagnostics=False, deps=cast(RunTypeDeps, object()))
-    entries = {t.name: t.catalogue_entry() for t in registry}
+    entries = {t.name: t for t in registry}
     assert sorted(entries) == [
         "backup.capture",
         "directory_groups.sync",
         "policy.sync",
         "restore.execute",
     ]
-    assert all(e["title"] and e["description"] for e in entries.values())
-    assert entries["restore.execute"]["inputs_schema"]["required"] == ["backup_set_id"]
-    assert entries["directory_groups.sync"]["inputs_schema"]["additionalProperties"] is False
+    assert all(t.title and t.description for t in entries.values())
+    assert entries["restore.execute"].json_schema()["required"] == ["backup_set_id"]
+    assert entries["directory_groups.sync"].json_schema()["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("diagnostics", [False, True])
+def test_the_catalogue_declarations_are_the_registered_run_types(diagnostics: bool) -> None:
+    """The catalogue route reads the declarations only (no Graph); the worker runs the
+    registry: both must describe the same run types the same way."""
+    from dataclasses import fields
+    from typing import cast
+
+    from shared.run_types.catalogue import build_registry
+    from shared.run_types.declarations import declared
+    from shared.run_types.run_type_deps import RunTypeDeps
+    from shared.runs.run_type import RunTypeDeclaration
+
+    deps = cast(RunTypeDeps, object())  # the makers only close over it
+    registry = build_registry(include_diagnostics=diagnostics, deps=deps)
+    names = [f.name for f in fields(RunTypeDeclaration)]
+    as_declared = [
+        [getattr(d, n) for n in names] for d in declared(include_diagnostics=diagnostics)
+    ]
+    assert as_declared == [[getattr(t, n) for n in names] for t in registry]
