@@ -21,7 +21,7 @@ from shared.persistence.tables import (
 from shared.runs.identity import run_id_from_row_key, run_row_key
 from shared.runs.model import Failure, Initiator, Run, RunOutcome, RunStatus
 
-# What a run list shows (shared.api.present.run_summary_json), and all a list page reads:
+# What a run list shows (shared.api.present.run_page), and all a list page reads:
 # inputs, failures and result can each be up to 64 KiB and are the detail route's business.
 SUMMARY_PROPERTIES = (
     "PartitionKey",

@@ -1,6 +1,7 @@
 """One composition root: no module but shared.composition.root reads the storage settings
-or builds StorageClients, and no module but shared.persistence.clients builds an Azure
-storage client.
+or builds StorageClients, no module but shared.persistence.clients builds an Azure
+storage client, and no use case (shared/api/) reads the settings at all: the root hands
+it what it needs.
 
 A second hand-built wiring is how the API once talked to `UseDevelopmentStorage=true` in
 Azure while the triggers used the managed identity; this makes that unrepeatable.
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSITION_ROOT = "shared/composition/root.py"
 STORAGE_MODULE = "shared/persistence/clients.py"
 CONFIG_MODULE = "shared/config.py"
+USE_CASES = "shared/api/"
 
 SDK_CLIENTS = {
     "TableClient",
@@ -51,6 +53,8 @@ def _name(node: ast.expr) -> str:
 def violations(path: str, source: str) -> Iterator[str]:
     """What in `source` (the file at `path`, relative to the repo) breaks the boundary."""
     for node in ast.walk(ast.parse(source)):
+        if path.startswith(USE_CASES) and isinstance(node, ast.Name) and node.id == "Settings":
+            yield f"{path}:{node.lineno}: a use case reads the settings (wire it in the root)"
         if isinstance(node, ast.Call):
             called = _name(node.func)
             head = called.split(".")[0]
@@ -101,6 +105,11 @@ def test_only_the_root_reads_storage_settings_and_only_storage_builds_clients() 
         ("shared/x.py", "os.environ.get('AzureWebJobsStorage')"),
         ("shared/x.py", "s = get_settings()"),
         ("shared/x.py", "uri = settings.storage_queue_service_uri"),
+        # What shared/api/directory.py did before the root built the group search config.
+        (
+            "shared/api/directory.py",
+            "def group_search_config(s: Settings) -> GroupSearchConfig: ...",
+        ),
     ],
 )
 def test_the_check_catches_a_second_wiring(path: str, source: str) -> None:
