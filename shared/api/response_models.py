@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.api.wire_times import UtcIsoformat, UtcMillis, UtcSeconds
+from shared.api.wire_times import UtcMillis
 from shared.auth.membership import Role
 from shared.notifications.message import Channel, NotificationEvent
 from shared.runs.model import RunOutcome, RunStatus
@@ -196,8 +196,8 @@ class NotificationOut(_Out):
     title: str
     body: str
     link: str
-    created_at: UtcIsoformat
-    read_at: UtcIsoformat | None
+    created_at: UtcMillis
+    read_at: UtcMillis | None
     delivery_problems: list[str]
 
 
@@ -227,7 +227,7 @@ class WorkQueue(_Out):
     depth: int = Field(description="Approximate messages waiting")
     oldest_age_seconds: int = Field(description="Age of the oldest visible message")
     poison: int
-    measured_at: UtcSeconds
+    measured_at: UtcMillis
     behind: bool = Field(description="True when the oldest message has waited over 2 minutes")
     stale: bool = Field(description="True when the measurement is over 5 minutes old")
 

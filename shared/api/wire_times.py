@@ -1,8 +1,8 @@
 """How times go on the wire: annotated `datetime` types for the response models.
 
 Each serializes the datetime the use case hands over (never a preformatted string), so
-the format is decided here and nowhere else. The OpenAPI document still says
-`string`/`date-time` for all three.
+the format is decided here and nowhere else. The OpenAPI document says
+`string`/`date-time`.
 """
 
 from __future__ import annotations
@@ -25,22 +25,9 @@ def rfc3339(value: datetime) -> str:
     return value.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
-def _isoformat(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def _seconds(value: datetime) -> str:
-    return value.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
 def _wire(format_time: Callable[[datetime], str]) -> Any:
     return PlainSerializer(format_time, return_type=str, when_used="json")
 
 
-# Runs, the monitoring summaries, the group mapping: `2025-03-01T12:00:00.123Z`.
+# Every time in every body: `2025-03-01T12:00:00.123Z`, one format for clients to parse.
 UtcMillis = Annotated[datetime, _wire(rfc3339), _DATE_TIME]
-# Notifications as they always went out: Python's isoformat (microseconds when there are
-# any) with `Z`. Kept so clients see no change; new fields use UtcMillis.
-UtcIsoformat = Annotated[datetime, _wire(_isoformat), _DATE_TIME]
-# The queue measurement, whole seconds: `2025-03-01T12:00:00Z`.
-UtcSeconds = Annotated[datetime, _wire(_seconds), _DATE_TIME]

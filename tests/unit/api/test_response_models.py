@@ -112,7 +112,7 @@ def test_error_details_are_absent_not_null_when_there_are_none() -> None:
     assert with_details["error"]["details"] == [{"field": "x", "message": "m"}]
 
 
-def test_notification_times_keep_their_isoformat() -> None:
+def test_notification_times_are_utc_milliseconds_like_every_other_time() -> None:
     note = Notification(
         id="01JN0000000000000000000000.queued",
         user_id="u1",
@@ -126,13 +126,13 @@ def test_notification_times_keep_their_isoformat() -> None:
         created_at=NOW,
     )
     body = _wire(response_models.NotificationOut.model_validate(_notification(note)))
-    assert body["created_at"] == "2025-03-01T12:00:00.987654Z" and body["read_at"] is None
+    assert body["created_at"] == "2025-03-01T12:00:00.987Z" and body["read_at"] is None
     whole = Notification(**{**note.__dict__, "created_at": NOW.replace(microsecond=0)})
     body = _wire(response_models.NotificationOut.model_validate(_notification(whole)))
-    assert body["created_at"] == "2025-03-01T12:00:00Z"
+    assert body["created_at"] == "2025-03-01T12:00:00.000Z"  # the same shape for any value
 
 
-def test_the_queue_measurement_is_whole_seconds() -> None:
+def test_the_queue_measurement_is_utc_milliseconds() -> None:
     queue = response_models.WorkQueue(
         queue="q",
         depth=1,
@@ -142,7 +142,7 @@ def test_the_queue_measurement_is_whole_seconds() -> None:
         behind=False,
         stale=False,
     )
-    assert _wire(queue)["measured_at"] == "2025-03-01T12:00:00Z"
+    assert _wire(queue)["measured_at"] == "2025-03-01T12:00:00.987Z"
 
 
 def test_the_catalogue_is_the_declarations() -> None:
