@@ -106,7 +106,7 @@ class Monitor:
 
     def work_queue(self) -> dict[str, object] | None:
         status = self._queue_status.get(RUNS_QUEUE)
-        return status.to_json(self._clock()) if status is not None else None
+        return status.view(self._clock()) if status is not None else None
 
 
 def _overview_json(

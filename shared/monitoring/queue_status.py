@@ -45,13 +45,15 @@ class QueueStatus:
     def is_stale(self, now: datetime) -> bool:
         return now - self.measured_at > STALE_AFTER
 
-    def to_json(self, now: datetime) -> dict[str, object]:
+    def view(self, now: datetime) -> dict[str, object]:
+        """The work-queue fields of a glance or the overview (the response model writes
+        the time)."""
         return {
             "queue": self.queue,
             "depth": self.depth,
             "oldest_age_seconds": round(self.oldest_age_seconds),
             "poison": self.poison,
-            "measured_at": self.measured_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "measured_at": self.measured_at,
             "behind": self.is_behind(),
             "stale": self.is_stale(now),
         }

@@ -119,7 +119,7 @@ def test_a_short_wait_is_not_behind() -> None:
     now = datetime.now(UTC)
     assert not QueueStatus(RUNS_QUEUE, 40, 30.0, 0, now).is_behind()
     assert not QueueStatus(RUNS_QUEUE, 0, 900.0, 0, now).is_behind()
-    assert QueueStatus(RUNS_QUEUE, 1, 121.0, 0, now).to_json(now)["behind"] is True
+    assert QueueStatus(RUNS_QUEUE, 1, 121.0, 0, now).view(now)["behind"] is True
 
 
 def test_a_worker_claim_is_recorded_for_the_timeline(harness: Harness) -> None:
