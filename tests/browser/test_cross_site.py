@@ -6,11 +6,15 @@ requests and bearer callers from portals keep working."""
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, Response, expect
 
 from devstack.stack import Stack, reset_caches
 from localcloud.seed import CONTOSO_TENANT_ID
@@ -169,3 +173,79 @@ def test_bearer_callers_from_a_listed_portal_or_no_browser_keep_working(
         # A bearer token does not make an unlisted origin acceptable.
         refused = http.post(operations, json={"type": NOOP}, headers={"Origin": EVIL})
         assert refused.status_code == 403
+
+
+# Another app on the same host: a different origin (another port), but the same site, so
+# the browser sends the session cookie with its requests whatever the cookie's SameSite.
+HOSTILE_PAGE = """<!doctype html><title>hostile</title>
+<form id="f" method="post" enctype="text/plain" action="{action}">
+<input type="hidden" name='{{"type": "diagnostics.noop", "inputs": {{"label": "csrf", "x": "'
+  value='"}}}}'>
+</form>
+<script>
+fetch("{action}", {{method: "POST", mode: "no-cors", credentials: "include",
+  headers: {{"Content-Type": "text/plain"}},
+  body: '{{"type": "diagnostics.noop", "inputs": {{"label": "csrf-fetch"}}}}'}})
+  .finally(() => document.getElementById("f").submit());
+</script>"""
+
+
+@contextmanager
+def sibling_site(page: str) -> Iterator[str]:
+    """A real server on another loopback port serving `page` (a page the browser must
+    see as a loopback origin, as a sibling app would be, not a stubbed response)."""
+
+    class Hostile(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = page.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_sibling_origins_page_in_chromium_cannot_start_a_run(
+    stack: Stack, browser: Browser
+) -> None:
+    """The real thing rather than browser-style headers: Chromium, signed in with the
+    session cookie, opens a page of another origin on the same host; its no-cors fetch
+    and its auto-submitted text/plain form both carry the cookie and both are refused."""
+    action = f"{stack.base_url}/api/tenants/{CONTOSO_TENANT_ID}/operations"
+    context = browser.new_context(base_url=stack.base_url)
+    try:
+        page = context.new_page()
+        query = httpx.QueryParams({"user": "operator", "post_login_redirect_uri": "/monitoring/"})
+        page.goto(f"/.auth/login/aad?{query}")
+        assert context.cookies(stack.base_url), "not signed in"
+        before = _runs(stack)
+        answers: list[Response] = []
+        page.on("response", lambda r: answers.append(r) if r.url == action else None)
+        with sibling_site(HOSTILE_PAGE.format(action=action)) as sibling:
+            with page.expect_navigation(url=action):
+                page.goto(f"{sibling}/hostile.html")
+            expect(page.locator("body")).to_contain_text("cross_site")
+        # Both reached the app and were refused as cross-site (without the origin check the
+        # form's text/plain body would be a 415, the fetch's too).
+        assert [(r.request.resource_type, r.status) for r in answers] == [
+            ("fetch", 403),
+            ("document", 403),
+        ]
+        form = answers[1].request.all_headers()  # the fetch's are not all reported
+        assert "AppServiceAuthSession=" in form.get("cookie", "")  # the session went along
+        assert (form["origin"], form["sec-fetch-site"]) == (sibling, "same-site")
+        assert _runs(stack) == before
+    finally:
+        context.close()
