@@ -34,7 +34,7 @@ from shared.runs.summaries import (
     TenantSummaries,
 )
 
-from .conftest import LEASE, STALE_QUEUED, Harness, add_type
+from .conftest import LEASE, Harness, add_type
 
 pytestmark = pytest.mark.azurite
 
@@ -42,14 +42,9 @@ WHO = Initiator(id="11111111-1111-1111-1111-111111111111", name="Alice")
 
 
 @pytest.fixture
-def harness_settings() -> Settings:
+def harness_settings(harness_settings: Settings) -> Settings:
     """Recompute at once, in the caller, so each step can be checked as it happens."""
-    return Settings(
-        run_lease_seconds=int(LEASE.total_seconds()),
-        run_stale_queued_seconds=int(STALE_QUEUED.total_seconds()),
-        run_progress_min_interval_seconds=0.0,
-        overview_refresh_delay_seconds=0.0,
-    )
+    return harness_settings.model_copy(update={"overview_refresh_delay_seconds": 0.0})
 
 
 def summaries_of(harness: Harness, table_name: str = TENANT_SUMMARIES_TABLE) -> TenantSummaries:
