@@ -7,6 +7,7 @@ module is imported, because app code may read settings at import time.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -131,9 +132,19 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("azure").setLevel(logging.WARNING)
     if args.command == "token":
         return dev.token(args)
-    if args.command == "dev":
-        return dev.dev(args, serve)
-    return serve(args)
+    try:
+        return dev.dev(args, serve) if args.command == "dev" else serve(args)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        # Most often a `make dev` still running (or still shutting down) in another shell.
+        print(
+            "devhost: a port it needs is already in use (the host's --port, default 7071;"
+            " for `dev` also the local Entra's --cloud-port). Is another `make dev` running?"
+            " Stop it, or choose other ports.",
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":
