@@ -19,12 +19,11 @@ import dataclasses
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
 from devstack.stack import standalone_stack
+from devstack.storage_requests import storage_requests
 from localcloud.seed import CONTOSO_TENANT_ID, FABRIKAM_TENANT_ID
 from shared.backups.store import BackupStore
 from shared.composition.services import services
@@ -83,21 +82,6 @@ class Mode:
         return ended
 
 
-@contextmanager
-def counting(storage: StorageClients) -> Iterator[list[int]]:
-    count = [0]
-
-    def hook(response: Any, *args: Any, **kwargs: Any) -> None:
-        count[0] += 1
-
-    hooks = storage.transport.session.hooks["response"]
-    hooks.append(hook)
-    try:
-        yield count
-    finally:
-        hooks.remove(hook)
-
-
 def unbatched(deps: RunTypeDeps, storage: StorageClients) -> RunTypeDeps:
     """The old write path: a transaction per row, every backup payload in a blob."""
     return dataclasses.replace(
@@ -132,9 +116,9 @@ def measure(rounds: int) -> None:
         Mode("after", storage, built.operations),
     ]
     # The lifecycle's own requests (start, claim, finish), to subtract per run.
-    with counting(storage) as lifecycle:
+    with storage_requests(storage) as lifecycle:
         modes[1].run(CONTOSO_TENANT_ID, "diagnostics.noop", "")
-    print(f"run lifecycle alone: {lifecycle[0]} storage requests (diagnostics.noop)")
+    print(f"run lifecycle alone: {len(lifecycle)} storage requests (diagnostics.noop)")
     print(f"{rounds} runs per type, tenant and mode, interleaved; medians\n")
     print(
         f"{'run type':<22} {'tenant':<9} {'runs/min before':>16} {'after':>8} "
@@ -147,12 +131,12 @@ def measure(rounds: int) -> None:
             for index in range(rounds):
                 order = modes if index % 2 else modes[::-1]
                 for mode in order:
-                    with counting(storage) as requests:
+                    with storage_requests(storage) as requests:
                         started = time.perf_counter()
                         ended = mode.run(tenant, run_type, f"bench-{uuid.uuid4().hex[:8]}")
                         seconds[mode.name].append(time.perf_counter() - started)
                     items = max(1, ended.summary_counts.get("succeeded", 0))
-                    per_item[mode.name].append((requests[0] - lifecycle[0]) / items)
+                    per_item[mode.name].append((len(requests) - len(lifecycle)) / items)
             rate = {name: 60 / statistics.median(values) for name, values in seconds.items()}
             trips = {name: statistics.median(values) for name, values in per_item.items()}
             before = "-" if run_type == "directory_groups.sync" else f"{rate['before']:.1f}"

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from devstack.storage_requests import storage_requests
 from shared.persistence.clients import StorageClients
 from shared.runs.identity import LOCK_RANGE, RUN_RANGE, run_row_key
 from shared.runs.index import READY_KEY, index_prefix, scan_plan
@@ -15,7 +16,6 @@ from shared.runs.listing import RunFilter
 from shared.runs.model import Run, RunOutcome, RunStatus
 from shared.runs.store import RunStore
 from tests.integration.conftest import ALICE, BOB, Harness, make_service
-from tests.integration.requests_log import storage_requests
 
 INDEX_RANGE = ("~ix~", "~ix\x7f")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from devstack.storage_requests import storage_requests
 from localcloud.dataset import TenantDataset
 from localcloud.seed import CONTOSO_TENANT_ID, TENANTS
 from shared.backups.store import BackupSetSealed, BackupStatus, BackupStore
@@ -17,7 +18,6 @@ from shared.policies.kinds import DEVICE_CONFIGURATIONS
 from shared.policies.snapshot import parse_policy
 from shared.runs.model import RunOutcome, RunStatus
 from tests.integration.conftest import LEASE, Harness
-from tests.integration.requests_log import storage_requests
 
 from .conftest import Env, rows
 

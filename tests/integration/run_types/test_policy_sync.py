@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from devstack.storage_requests import storage_requests
 from localcloud.dataset import TenantDataset
 from localcloud.seed import CONTOSO_TENANT_ID, TENANTS
 from shared.errors import InputInvalid
@@ -18,7 +19,6 @@ from shared.policies.kinds import DEVICE_CONFIGURATIONS, SETTINGS_CATALOG
 from shared.policies.snapshot import parse_policy
 from shared.runs.model import RunOutcome
 from tests.integration.conftest import Harness
-from tests.integration.requests_log import storage_requests
 
 from .conftest import Env, rows
 
