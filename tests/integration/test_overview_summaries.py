@@ -12,9 +12,11 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
 from shared.api.monitoring import Monitor
 from shared.config import QUEUE_HEALTH_TABLE, TENANT_SUMMARIES_TABLE, Settings
+from shared.errors import StorageUnavailable
 from shared.monitoring.queue_status import QueueStatusStore
 from shared.persistence.clients import StorageClients
 from shared.run_types.cadence import EXPECTED_INTERVALS
@@ -312,3 +314,54 @@ def test_a_digest_larger_than_a_property_is_stored_and_read_whole(harness: Harne
     stored = summaries.read([harness.tenant_id, other])
     assert stored[harness.tenant_id] == big
     assert stored[other].recent.runs == ()
+
+
+class OneFailedWrite:
+    """The summary table, with its next write failing: before the call, or after it took
+    effect (the caller sees an error either way)."""
+
+    def __init__(self, table: Any, mode: str) -> None:
+        self._table = table
+        self._mode = mode
+        self.failed = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._table, name)
+
+    def _write(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        if self.failed:
+            return getattr(self._table, name)(*args, **kwargs)
+        self.failed += 1
+        if self._mode == "before":
+            raise ServiceRequestError("injected: the write never left")
+        getattr(self._table, name)(*args, **kwargs)
+        raise ServiceResponseError("injected: written, the answer lost")
+
+    def create_entity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._write("create_entity", *args, **kwargs)
+
+    def update_entity(self, *args: Any, **kwargs: Any) -> Any:
+        return self._write("update_entity", *args, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["before", "ambiguous"])
+def test_a_failed_summary_write_is_caught_up_by_the_next_recompute(
+    harness: Harness, mode: str
+) -> None:
+    write_run(harness, "policy.sync", ago=timedelta(hours=1), outcome=RunOutcome.FAILED)
+    table = OneFailedWrite(harness.storage.table(TENANT_SUMMARIES_TABLE), mode)
+    summaries = TenantSummaries(harness.table, table, clock=harness.clock)
+    with pytest.raises(StorageUnavailable):
+        summaries.recompute(harness.tenant_id)
+    assert table.failed == 1
+    # Not written, or written in full: never a half row.
+    stored = summaries.read([harness.tenant_id])
+    assert (harness.tenant_id in stored) is (mode == "ambiguous")
+    if stored:
+        assert at(stored[harness.tenant_id], harness) == live(harness)
+    # The next change's recompute writes over whatever the failed one left.
+    write_run(harness, "backup.capture", ago=timedelta(minutes=1), outcome=RunOutcome.FAILED)
+    harness.clock.advance(seconds=1)
+    summaries.recompute(harness.tenant_id)
+    row = row_of(harness, summaries)
+    assert row is not None and row == live(harness) and row.failed_24h == 2
